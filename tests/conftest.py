@@ -1,0 +1,315 @@
+"""Fixtures for the template's tests: a PostgreSQL server and generated projects.
+
+Generated projects are cached per answer set for the whole session (and, under
+pytest-xdist with ``--dist loadgroup``, every test of one combination runs on the same
+worker), because a generation runs the copy-time tasks: ``uv lock``, ``uv sync`` and the
+OpenAPI export.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from copier import run_copy
+
+from tests.harness import (
+    CACHE_DIR,
+    COMBINATIONS,
+    REPO_ROOT,
+    TIMINGS_ENV,
+    Combination,
+    Project,
+    free_port,
+    iter_output_files,
+    record_timing,
+    tail,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+Generate = Callable[..., Project]
+
+
+# --- Session set-up -------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every generation at one uv cache and forbid Python downloads.
+
+    Copier runs the copy-time tasks in this process's environment, so these variables
+    reach ``uv lock``/``uv sync`` as well as the commands the tests run.
+    """
+    os.environ.setdefault("UV_CACHE_DIR", str(CACHE_DIR / "uv"))
+    os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+    os.environ.pop("VIRTUAL_ENV", None)
+    Path(os.environ["UV_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None:
+        os.environ[TIMINGS_ENV] = worker_input[TIMINGS_ENV]
+        return
+    CACHE_DIR.mkdir(exist_ok=True)
+    timings = CACHE_DIR / f"timings-{os.getpid()}.jsonl"
+    timings.write_text("", encoding="utf-8")
+    os.environ[TIMINGS_ENV] = str(timings)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """Hand the controller's timings file to each pytest-xdist worker."""
+    node.workerinput[TIMINGS_ENV] = os.environ[TIMINGS_ENV]  # type: ignore[attr-defined]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "combination" in metafunc.fixturenames:
+        metafunc.parametrize("combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep all tests of one combination on one xdist worker, so it is generated once."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "combination" in callspec.params:
+            item.add_marker(pytest.mark.xdist_group(callspec.params["combination"].id))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    path = os.environ.get(TIMINGS_ENV)
+    if not path or not Path(path).exists():
+        return
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    Path(path).unlink()
+    if not rows:
+        return
+    terminalreporter.section("step durations")
+    width = max(len(row["step"]) for row in rows)
+    for row in rows:
+        terminalreporter.write_line(f"{row['step']:<{width}}  {row['seconds']:7.1f}s")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _postgres_bin_dir() -> Path:
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    for candidate in candidates:
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    pytest.exit(
+        "PostgreSQL server binaries were not found (looked in /usr/lib/postgresql/*/bin and "
+        "PATH). Install them with `apt-get install -y postgresql`, or point "
+        "TEST_DATABASE_URL at a server: "
+        "postgresql+asyncpg://USER:PASSWORD@127.0.0.1:5432/postgres (a role that may create "
+        "databases).",
+        returncode=3,
+    )
+
+
+class ThrowawayPostgres:
+    """A private PostgreSQL cluster on 127.0.0.1, tuned for speed rather than durability.
+
+    initdb refuses to run as root, so as root the cluster is owned by the ``postgres``
+    system user and every command runs through ``runuser``, from a folder that user owns.
+    """
+
+    def __init__(self) -> None:
+        self.bin_dir = _postgres_bin_dir()
+        self.root = Path(tempfile.mkdtemp(prefix="foundry-pg-"))
+        self.data_dir = self.root / "data"
+        self.socket_dir = self.root / "socket"
+        self.log_file = self.root / "server.log"
+        self.port = free_port()
+        self.prefix: list[str] = []
+        self.root.chmod(0o700)
+        self.socket_dir.mkdir()
+        if os.geteuid() == 0:
+            owner = pwd.getpwnam("postgres")
+            for path in (self.root, self.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _pg(self, *args: str, timeout: float = 60) -> None:
+        command = [*self.prefix, str(self.bin_dir / args[0]), *args[1:]]
+        result = subprocess.run(
+            command,
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if result.returncode != 0:
+            log = self.log_file.read_text() if self.log_file.exists() else ""
+            pytest.exit(
+                f"`{' '.join(command)}` failed with exit code {result.returncode}\n"
+                f"{tail(result.stdout)}\n{tail(result.stderr)}\n--- server log ---\n{tail(log)}",
+                returncode=3,
+            )
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self._pg(
+            "initdb",
+            "--pgdata",
+            str(self.data_dir),
+            "--username",
+            "postgres",
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+            "--no-sync",
+        )
+        options = " ".join(
+            [
+                "-c listen_addresses=127.0.0.1",
+                f"-c port={self.port}",
+                f"-c unix_socket_directories={self.socket_dir}",
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=300",
+            ]
+        )
+        self._pg(
+            "pg_ctl",
+            "--pgdata",
+            str(self.data_dir),
+            "--log",
+            str(self.log_file),
+            "--options",
+            options,
+            "--wait",
+            "--timeout",
+            "60",
+            "start",
+        )
+        record_timing("postgres: initdb + start", time.monotonic() - started)
+
+    def stop(self) -> None:
+        started = time.monotonic()
+        subprocess.run(
+            [
+                *self.prefix,
+                str(self.bin_dir / "pg_ctl"),
+                "--pgdata",
+                str(self.data_dir),
+                "--mode",
+                "fast",
+                "--wait",
+                "stop",
+            ],
+            cwd=self.root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(self.root, ignore_errors=True)
+        record_timing("postgres: stop", time.monotonic() - started)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """URL of a role that may create databases, in the generated project's format.
+
+    ``postgresql+asyncpg://user[:password]@host:port/maintenance_db``: TEST_DATABASE_URL
+    when set, otherwise a throwaway server started from the local PostgreSQL binaries.
+    """
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    server = ThrowawayPostgres()
+    server.start()
+    try:
+        yield server.admin_url
+    finally:
+        server.stop()
+
+
+# --- Generated projects ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
+    """``generate(answers, *, skip_tasks=False, fresh=False) -> Project``.
+
+    Renders the working tree of this repository (``vcs_ref="HEAD"`` includes uncommitted
+    changes) with copier's Python API. Results are cached per answers unless ``fresh``.
+    """
+    cache: dict[tuple[object, ...], Project] = {}
+
+    def _generate(
+        answers: dict[str, str], *, skip_tasks: bool = False, fresh: bool = False
+    ) -> Project:
+        key = (tuple(sorted(answers.items())), skip_tasks)
+        if not fresh and key in cache:
+            return cache[key]
+        destination = tmp_path_factory.mktemp("project") / "generated"
+        started = time.monotonic()
+        run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+            skip_tasks=skip_tasks,
+        )
+        label = ", ".join(f"{k}={v}" for k, v in sorted(answers.items()))
+        record_timing(
+            f"generate ({label}{', no tasks' if skip_tasks else ''})",
+            time.monotonic() - started,
+        )
+        project = Project(
+            path=destination,
+            answers=answers,
+            files=tuple(iter_output_files(destination)),
+        )
+        pyproject = destination / "pyproject.toml"
+        if pyproject.exists():
+            project.state["project_slug"] = tomllib.loads(pyproject.read_text())["project"]["name"]
+        packages = [path.name for path in (destination / "src").glob("*") if path.is_dir()]
+        if len(packages) == 1:
+            project.state["package_name"] = packages[0]
+        if not fresh:
+            cache[key] = project
+        return project
+
+    return _generate
+
+
+@pytest.fixture
+def project(generate: Generate, combination: Combination) -> Project:
+    """The project generated (with copy-time tasks) for this test's combination."""
+    return generate(combination.answers)

@@ -1,0 +1,221 @@
+"""Building blocks shared by the template's tests: the answer matrix, command runner, timings.
+
+Fixtures live in conftest.py; everything here is plain Python so it can be imported by both
+the fixtures and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CACHE_DIR = REPO_ROOT / ".cache"
+TIMINGS_ENV = "FOUNDRY_TIMINGS_FILE"
+
+# Settings of the generated service: never let the developer's shell leak into a run.
+_SERVICE_ENV_PREFIXES = ("LOG__", "SERVER__", "DATABASE__", "API__")
+_SERVICE_ENV_KEYS = frozenset({"ENVIRONMENT", "DEBUG", "SECRET_KEY"})
+
+# Folders that tools create inside a generated project; they are not template output.
+TOOL_OUTPUT_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "htmlcov",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One point of the generation matrix.
+
+    Each combination also uses a different project name so that name derivation is
+    exercised end to end, not just in the unit tests.
+    """
+
+    python_version: str
+    database: str
+    project_name: str
+
+    @property
+    def id(self) -> str:
+        return f"py{self.python_version}-{self.database}"
+
+    @property
+    def answers(self) -> dict[str, str]:
+        return {
+            "project_name": self.project_name,
+            "python_version": self.python_version,
+            "database": self.database,
+        }
+
+
+COMBINATIONS = (
+    Combination("3.11", "postgres", "Example Service"),
+    Combination("3.12", "postgres", "Billing API v2"),
+    Combination("3.13", "postgres", "Café Orders"),
+)
+
+
+@dataclass
+class Project:
+    """A generated project and what the tests learned about it so far."""
+
+    path: Path
+    answers: Mapping[str, str]
+    files: tuple[Path, ...] = ()
+    state: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def package_name(self) -> str:
+        return str(self.state["package_name"])
+
+    @property
+    def project_slug(self) -> str:
+        return str(self.state["project_slug"])
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def iter_output_files(root: Path) -> Iterator[Path]:
+    """Every file under root except those inside tool-created folders, sorted."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(name for name in dirnames if name not in TOOL_OUTPUT_DIRS)
+        for name in sorted(filenames):
+            yield Path(dirpath) / name
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for commands run inside a generated project.
+
+    Drops the caller's virtualenv, pytest and service settings, keeps the shared uv cache.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _SERVICE_ENV_KEYS
+        and not key.startswith(_SERVICE_ENV_PREFIXES)
+        and not key.startswith("PYTEST_")
+        and key not in {"VIRTUAL_ENV", "TEST_DATABASE_URL", "PYTHONPATH", "COVERAGE_PROCESS_START"}
+    }
+    env.setdefault("UV_CACHE_DIR", str(CACHE_DIR / "uv"))
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["NO_COLOR"] = "1"
+    env.pop("FORCE_COLOR", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def record_timing(step: str, seconds: float) -> None:
+    """Print a step's duration and append it to the run's timings file, if there is one."""
+    print(f"[timing] {step}: {seconds:.1f}s")
+    path = os.environ.get(TIMINGS_ENV)
+    if path:
+        with Path(path).open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps({"step": step, "seconds": round(seconds, 2)}) + "\n")
+
+
+def tail(text: str, lines: int = 60) -> str:
+    kept = text.rstrip().splitlines()[-lines:]
+    return "\n".join(kept) if kept else "(empty)"
+
+
+def kill_group(process: subprocess.Popen[str], grace: float = 10.0) -> None:
+    """Stop a process started with start_new_session=True, and everything it spawned."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace)
+    except ProcessLookupError:
+        pass
+
+
+def run(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    step: str,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    tail_lines: int = 60,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command without stdin, time it, and fail the test with its output on error.
+
+    The command runs in its own process group so that a timeout also stops grandchildren
+    (``uv run`` starts the real program as a child).
+    """
+    started = time.monotonic()
+    process = subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=dict(env) if env is not None else clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(process, grace=5)
+        stdout, stderr = process.communicate()
+        record_timing(f"{step} (timed out)", time.monotonic() - started)
+        pytest.fail(
+            f"{step}: `{' '.join(command)}` did not finish within {timeout:.0f}s\n"
+            f"--- stdout (tail) ---\n{tail(stdout, tail_lines)}\n"
+            f"--- stderr (tail) ---\n{tail(stderr, tail_lines)}",
+            pytrace=False,
+        )
+    record_timing(step, time.monotonic() - started)
+    result = subprocess.CompletedProcess(list(command), process.returncode, stdout, stderr)
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"{step}: `{' '.join(command)}` exited with {result.returncode} in {cwd}\n"
+            f"--- stdout (tail) ---\n{tail(stdout, tail_lines)}\n"
+            f"--- stderr (tail) ---\n{tail(stderr, tail_lines)}",
+            pytrace=False,
+        )
+    return result
+
+
+def dev_tool(name: str) -> str:
+    """Path of a console script installed in the template's own dev environment."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    pytest.fail(
+        f"{name} is not installed next to {sys.executable}; run the tests with "
+        "`uv run --locked pytest` (or `make test`) so the dev dependency group is present.",
+        pytrace=False,
+    )

@@ -1,0 +1,221 @@
+"""Unit tests for extensions/foundry.py: name derivation, validators and globals."""
+
+from __future__ import annotations
+
+import datetime
+import keyword
+
+import pytest
+from jinja2 import Environment
+
+from extensions.foundry import (
+    AUTHOR_NAME_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    PROJECT_NAME_MAX_LENGTH,
+    FoundryExtension,
+    author_name_error,
+    current_year,
+    description_error,
+    email_error,
+    project_name_error,
+    random_secret,
+    to_package_name,
+    to_slug,
+)
+
+VALID_PROJECT_NAMES = [
+    "Example Service",
+    "orders",
+    "Orders API",
+    "billing-api",
+    "billing_api",
+    "Billing API v2",
+    "a",
+    "Café Crème",
+    "x" * PROJECT_NAME_MAX_LENGTH,
+    "Inventory 2000",
+    "service.name",
+    "My HTTP Service",
+    "Typing Service",
+    "Test Harness",
+]
+
+
+@pytest.mark.parametrize(
+    ("project_name", "slug", "package"),
+    [
+        ("Example Service", "example-service", "example_service"),
+        ("example", "example", "example"),
+        ("Billing API v2", "billing-api-v2", "billing_api_v2"),
+        ("  Padded   Name  ", "padded-name", "padded_name"),
+        ("snake_case_name", "snake-case-name", "snake_case_name"),
+        ("kebab-case-name", "kebab-case-name", "kebab_case_name"),
+        ("Dotted.Name", "dotted-name", "dotted_name"),
+        ("Café Crème", "cafe-creme", "cafe_creme"),
+        ("Zürich Orders", "zurich-orders", "zurich_orders"),
+        ("ALL CAPS", "all-caps", "all_caps"),
+        ("Mixed--separators__here", "mixed-separators-here", "mixed_separators_here"),
+        ("-leading and trailing-", "leading-and-trailing", "leading_and_trailing"),
+        ("", "", ""),
+    ],
+)
+def test_slug_and_package_name(project_name: str, slug: str, package: str) -> None:
+    assert to_slug(project_name) == slug
+    assert to_package_name(project_name) == package
+
+
+def test_package_name_is_an_identifier_for_every_valid_name() -> None:
+    for name in VALID_PROJECT_NAMES:
+        assert to_package_name(name).isidentifier(), name
+
+
+@pytest.mark.parametrize("project_name", VALID_PROJECT_NAMES)
+def test_valid_project_names(project_name: str) -> None:
+    assert project_name_error(project_name) == ""
+
+
+@pytest.mark.parametrize(
+    ("project_name", "expected"),
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        (None, "must not be empty"),
+        (" Leading", "must not start or end with spaces"),
+        ("Trailing ", "must not start or end with spaces"),
+        ("x" * (PROJECT_NAME_MAX_LENGTH + 1), f"at most {PROJECT_NAME_MAX_LENGTH} characters"),
+        ("3D Printer", "must start with a letter"),
+        ("1st Service", "must start with a letter"),
+        ("2048", "at least one ASCII letter"),
+        ("---", "at least one ASCII letter"),
+        ("___", "at least one ASCII letter"),
+        ("服务", "at least one ASCII letter"),
+        ("Service!", "'!' is not allowed"),
+        ('Quote "Service"', "is not allowed"),
+        ("Back\\slash", "is not allowed"),
+        ("Tom & Jerry", "'&' is not allowed"),
+        ("Orders/API", "'/' is not allowed"),
+        ("Tab\tName", "is not allowed"),
+        ("test", "standard library"),
+        ("typing", "standard library"),
+        ("Typing", "standard library"),
+        ("json", "standard library"),
+        ("HTTP", "standard library"),
+        ("Logging", "standard library"),
+        ("email", "standard library"),
+        ("class", "Python keyword"),
+        ("Import", "Python keyword"),
+        ("Async", "Python keyword"),
+        ("match", "Python keyword"),
+        ("type", "Python keyword"),
+        ("FastAPI", "depends on"),
+        ("SQLAlchemy", "depends on"),
+        ("pydantic-settings", "depends on"),
+        ("Alembic", "depends on"),
+        ("tests", "already a folder"),
+        ("Migrations", "already a folder"),
+    ],
+)
+def test_invalid_project_names(project_name: str | None, expected: str) -> None:
+    error = project_name_error(project_name)
+    assert expected in error
+    assert error.endswith(".")
+    assert error[0].isupper()
+
+
+def test_every_lower_case_keyword_is_rejected() -> None:
+    for word in filter(str.islower, keyword.kwlist):
+        assert "keyword" in project_name_error(word), word
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "team@example.com",
+        "first.last@example.co.uk",
+        "first+tag@sub.example.org",
+        "o.brien@example.com",
+        "x@a-b.io",
+        "UPPER@EXAMPLE.COM",
+    ],
+)
+def test_valid_emails(email: str) -> None:
+    assert email_error(email) == ""
+
+
+@pytest.mark.parametrize(
+    ("email", "expected"),
+    [
+        ("", "must not be empty"),
+        (None, "must not be empty"),
+        ("plainaddress", "does not look like an e-mail address"),
+        ("@example.com", "does not look like an e-mail address"),
+        ("team@", "does not look like an e-mail address"),
+        ("team@localhost", "does not look like an e-mail address"),
+        ("team@@example.com", "does not look like an e-mail address"),
+        ("team name@example.com", "does not look like an e-mail address"),
+        ('"quoted"@example.com', "does not look like an e-mail address"),
+        ("team@-example.com", "does not look like an e-mail address"),
+        ("team@example..com", "does not look like an e-mail address"),
+        (" team@example.com", "must not start or end with spaces"),
+        ("a" * 250 + "@example.com", "at most 254 characters"),
+    ],
+)
+def test_invalid_emails(email: str | None, expected: str) -> None:
+    error = email_error(email)
+    assert expected in error
+    assert error.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("check", "max_length"),
+    [(description_error, DESCRIPTION_MAX_LENGTH), (author_name_error, AUTHOR_NAME_MAX_LENGTH)],
+)
+class TestPlainText:
+    def test_accepts_ordinary_text(self, check, max_length) -> None:
+        assert check("Keeps track of orders, refunds & invoices (v2).") == ""
+        assert check("Zoë O'Connor") == ""
+        assert check("x" * max_length) == ""
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("", "must not be empty"),
+            ("   ", "must not be empty"),
+            (42, "must be text"),
+            ("two\nlines", "fit on one line"),
+            ("tab\tseparated", "fit on one line"),
+            ('the "best" one', "double quotes"),
+            ("C:\\path", "backslashes"),
+            ("`code`", "backticks"),
+        ],
+    )
+    def test_rejects(self, check, max_length, value: object, expected: str) -> None:
+        del max_length
+        assert expected in check(value)
+
+    def test_rejects_long_text(self, check, max_length) -> None:
+        assert f"at most {max_length} characters" in check("x" * (max_length + 1))
+
+
+def test_random_secret_is_long_urlsafe_and_fresh() -> None:
+    secrets = {random_secret() for _ in range(20)}
+    assert len(secrets) == 20
+    for secret in secrets:
+        assert len(secret) >= 64
+        assert secret.replace("-", "").replace("_", "").isalnum()
+
+
+def test_current_year() -> None:
+    assert current_year() == datetime.datetime.now(tz=datetime.UTC).year
+
+
+def test_extension_registers_filters_and_globals() -> None:
+    env = Environment(extensions=[FoundryExtension], autoescape=True)
+    rendered = env.from_string(
+        "{{ name | to_slug }} {{ name | to_package_name }} [{{ name | project_name_error }}] "
+        "[{{ 'x' | email_error }}] [{{ 'ok' | description_error }}] "
+        "[{{ 'ok' | author_name_error }}] {{ current_year }} {{ random_secret() | length }}"
+    ).render(name="Example Service")
+    assert rendered.startswith("example-service example_service [] [")
+    assert "does not look like an e-mail address" in rendered
+    assert rendered.endswith(f"[] [] {current_year()} 64")

@@ -1,0 +1,293 @@
+"""Each generated project passes its own toolchain, migrations and a fuzzing run.
+
+These tests are slow (minutes per combination); deselect them with ``-m "not slow"``.
+Within one combination the tests build on each other's state (a synced environment, a
+migrated database), cached on the Project object, so they also work when run one by one.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.harness import (
+    Combination,
+    Project,
+    clean_env,
+    dev_tool,
+    free_port,
+    kill_group,
+    record_timing,
+    run,
+    tail,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+pytestmark = pytest.mark.slow
+
+READY_TIMEOUT_SECONDS = 30
+FUZZ_SECONDS = 40
+
+# Creates or drops a database with the generated project's own driver, so the harness
+# needs no PostgreSQL client of its own (TEST_DATABASE_URL may point anywhere).
+_DATABASE_SCRIPT = """
+import asyncio, sys
+import asyncpg
+
+async def main(url: str, action: str, name: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        if action == "create":
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        else:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def step_name(project: Project, what: str) -> str:
+    return f"{what} (py{project.answers['python_version']})"
+
+
+def ensure_synced(project: Project) -> None:
+    """`uv sync --locked` once per project: the lock file from the copy task must hold."""
+    if project.state.get("synced"):
+        return
+    run(
+        ["uv", "sync", "--locked", "--python", project.answers["python_version"]],
+        cwd=project.path,
+        step=step_name(project, "uv sync --locked"),
+        timeout=600,
+    )
+    project.state["synced"] = True
+
+
+def uv_run(project: Project, *args: str, what: str, timeout: float, env=None, check=True):
+    ensure_synced(project)
+    return run(
+        ["uv", "run", "--locked", *args],
+        cwd=project.path,
+        step=step_name(project, what),
+        timeout=timeout,
+        env=env,
+        check=check,
+    )
+
+
+def with_database(admin_url: str, name: str) -> str:
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def asyncpg_dsn(url: str) -> str:
+    """asyncpg speaks plain ``postgresql://`` URLs; SQLAlchemy's form names the driver."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def database(project: Project, admin_url: str, action: str, name: str) -> None:
+    uv_run(
+        project,
+        "python",
+        "-c",
+        _DATABASE_SCRIPT,
+        asyncpg_dsn(admin_url),
+        action,
+        name,
+        what=f"{action} database",
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def fresh_database(project: Project, pg_admin_url: str):
+    """Factory for empty databases on the test server, dropped after the test."""
+    created: list[str] = []
+
+    def _create(purpose: str) -> str:
+        name = f"foundry_{project.package_name}_{purpose}_{secrets.token_hex(4)}"[:63]
+        database(project, pg_admin_url, "create", name)
+        created.append(name)
+        return with_database(pg_admin_url, name)
+
+    yield _create
+    for name in created:
+        database(project, pg_admin_url, "drop", name)
+
+
+# --- The toolchain --------------------------------------------------------------------------
+
+
+def test_uv_sync_locked(project: Project, combination: Combination) -> None:
+    ensure_synced(project)
+    result = uv_run(
+        project,
+        "python",
+        "-c",
+        "import sys; print('%d.%d' % sys.version_info[:2])",
+        what="python version",
+        timeout=60,
+    )
+    assert result.stdout.strip() == combination.python_version
+
+
+def test_ruff_check(project: Project) -> None:
+    uv_run(project, "ruff", "check", ".", what="ruff check", timeout=120)
+
+
+def test_ruff_format(project: Project) -> None:
+    uv_run(project, "ruff", "format", "--check", ".", what="ruff format --check", timeout=120)
+
+
+def test_mypy_strict(project: Project) -> None:
+    uv_run(project, "mypy", what="mypy", timeout=600)
+
+
+def test_own_test_suite(project: Project, pg_admin_url: str) -> None:
+    result = uv_run(
+        project,
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        what="pytest (generated suite)",
+        timeout=900,
+        env=clean_env({"TEST_DATABASE_URL": pg_admin_url}),
+        check=False,
+    )
+    # Exit code 5 means "no tests collected": a suite that tests nothing is a failure too.
+    assert result.returncode == 0, (
+        f"generated test suite exited with {result.returncode}\n"
+        f"{tail(result.stdout, 120)}\n{tail(result.stderr, 40)}"
+    )
+
+
+# --- Migrations -----------------------------------------------------------------------------
+
+
+def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> None:
+    env = clean_env({"DATABASE__URL": fresh_database("alembic"), "ENVIRONMENT": "test"})
+    for command in (
+        ("upgrade", "head"),
+        ("downgrade", "base"),
+        ("upgrade", "head"),
+        ("check",),
+    ):
+        uv_run(
+            project,
+            "alembic",
+            *command,
+            what=f"alembic {' '.join(command)}",
+            timeout=120,
+            env=env,
+        )
+
+
+# --- Robustness -----------------------------------------------------------------------------
+
+
+def _wait_until_ready(url: str, server: subprocess.Popen[str], log: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(
+                f"the service exited with {server.returncode} before it was ready\n"
+                f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+                if response.status == 200:
+                    return
+                last_error = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            last_error = f"HTTP {error.code}"
+        except OSError as error:
+            last_error = str(error)
+        time.sleep(0.25)
+    pytest.fail(
+        f"{url} did not answer 200 within {READY_TIMEOUT_SECONDS}s (last: {last_error})\n"
+        f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
+        pytrace=False,
+    )
+
+
+def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
+    database_url = fresh_database("fuzz")
+    env = clean_env(
+        {
+            "ENVIRONMENT": "test",
+            "DATABASE__URL": database_url,
+            "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+            "LOG__LEVEL": "WARNING",
+        }
+    )
+    uv_run(
+        project,
+        "alembic",
+        "upgrade",
+        "head",
+        what="alembic upgrade (fuzz db)",
+        timeout=120,
+        env=env,
+    )
+
+    port = free_port()
+    env["SERVER__HOST"] = "127.0.0.1"
+    env["SERVER__PORT"] = str(port)
+    log = tmp_path / "service.log"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as log_stream:
+        server = subprocess.Popen(
+            ["uv", "run", "--locked", "python", "-m", project.package_name],
+            cwd=project.path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_stream,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_ready(f"{base}/health/ready", server, log)
+        record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
+        result = run(
+            [
+                dev_tool("schemathesis"),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "all",
+                "--max-time",
+                str(FUZZ_SECONDS),
+                "--no-color",
+            ],
+            cwd=tmp_path,
+            step=step_name(project, "schemathesis"),
+            timeout=FUZZ_SECONDS + 240,
+            env=clean_env(),
+            check=False,
+            tail_lines=200,
+        )
+        assert result.returncode == 0, (
+            f"schemathesis found problems (exit {result.returncode}):\n"
+            f"{tail(result.stdout, 200)}\n{tail(result.stderr, 40)}\n"
+            f"--- service log (tail) ---\n"
+            f"{tail(log.read_text(encoding='utf-8', errors='replace'), 40)}"
+        )
+        assert server.poll() is None, "the service died during the fuzzing run"
+    finally:
+        kill_group(server)

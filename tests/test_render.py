@@ -1,0 +1,311 @@
+"""Invariants every generated project must satisfy, checked on its files.
+
+These tests never run the generated project's own toolchain (see test_generated.py); they
+read what copier wrote, plus two static checkers for the container files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from copier import run_copy
+
+from extensions.foundry import to_package_name, to_slug
+from tests.harness import REPO_ROOT, Combination, Project, dev_tool, run
+
+# `${{ ... }}` is GitHub Actions syntax and belongs in workflow files.
+UNRENDERED_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+CONFLICT_MARKER = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
+BLANK_RUN = re.compile(r"\n(?:[ \t]*\n){3,}")
+TRAILING_WHITESPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+MAY_BE_EMPTY = frozenset({"__init__.py", "py.typed"})
+LOCK_FILES = frozenset({"uv.lock"})
+WHITESPACE_STRICT_SUFFIXES = frozenset({".py", ".toml", ".yml", ".yaml", ".ini", ".cfg", ".sh"})
+WHITESPACE_STRICT_NAMES = frozenset({"Makefile", "Dockerfile", ".env", ".env.example"})
+
+
+def read_text(path: Path) -> str | None:
+    """The file's text, or None for binary files."""
+    data = path.read_bytes()
+    if b"\0" in data[:8192]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def relative(project: Project, path: Path) -> str:
+    return path.relative_to(project.path).as_posix()
+
+
+def text_files(project: Project) -> list[tuple[Path, str]]:
+    files = []
+    for path in project.files:
+        text = read_text(path)
+        if text is not None:
+            files.append((path, text))
+    return files
+
+
+# --- Rendering --------------------------------------------------------------------------
+
+
+def test_no_jinja_left(project: Project) -> None:
+    leftovers = [relative(project, p) for p in project.files if p.suffix == ".jinja"]
+    assert not leftovers, f"template files copied verbatim: {leftovers}"
+    unrendered = [
+        f"{relative(project, path)}:{text.count(chr(10), 0, match.start()) + 1}"
+        for path, text in text_files(project)
+        if path.name not in LOCK_FILES
+        for match in [UNRENDERED_JINJA.search(text)]
+        if match
+    ]
+    assert not unrendered, f"unrendered Jinja in {unrendered}"
+    unrendered_paths = [
+        relative(project, p) for p in project.files if UNRENDERED_JINJA.search(str(p))
+    ]
+    assert not unrendered_paths
+
+
+def test_no_update_leftovers(project: Project) -> None:
+    leftovers = [relative(project, p) for p in project.files if p.suffix in {".rej", ".orig"}]
+    assert not leftovers
+    conflicted = [
+        relative(project, path)
+        for path, text in text_files(project)
+        if CONFLICT_MARKER.search(text)
+    ]
+    assert not conflicted, f"conflict markers in {conflicted}"
+
+
+def test_no_empty_files(project: Project) -> None:
+    empty = [
+        relative(project, path)
+        for path in project.files
+        if path.stat().st_size == 0 and path.name not in MAY_BE_EMPTY
+    ]
+    assert not empty, f"empty files: {empty}"
+
+
+def test_layout_of_text(project: Project) -> None:
+    """No runs of blank lines, no trailing blanks in code and config, a final newline."""
+    problems = []
+    for path, text in text_files(project):
+        name = relative(project, path)
+        if path.name in LOCK_FILES or path.suffix == ".json" or not text:
+            continue
+        if BLANK_RUN.search(text):
+            problems.append(f"{name}: three or more consecutive blank lines")
+        if not text.endswith("\n"):
+            problems.append(f"{name}: no newline at the end of the file")
+        strict = path.suffix in WHITESPACE_STRICT_SUFFIXES or path.name in WHITESPACE_STRICT_NAMES
+        if strict and TRAILING_WHITESPACE.search(text):
+            problems.append(f"{name}: trailing whitespace")
+    assert not problems, "\n".join(problems)
+
+
+# --- Structured files parse ---------------------------------------------------------------
+
+
+def test_yaml_files_parse(project: Project) -> None:
+    yaml_files = [p for p in project.files if p.suffix in {".yml", ".yaml"}]
+    assert yaml_files
+    for path in yaml_files:
+        list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+
+
+def test_toml_files_parse(project: Project) -> None:
+    toml_files = [p for p in project.files if p.suffix == ".toml" or p.name in LOCK_FILES]
+    assert project.path / "pyproject.toml" in toml_files
+    for path in toml_files:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def test_json_files_parse(project: Project) -> None:
+    for path in project.files:
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- Answers and names --------------------------------------------------------------------
+
+
+def test_answers_file(project: Project, combination: Combination) -> None:
+    answers = yaml.safe_load((project.path / ".copier-answers.yml").read_text(encoding="utf-8"))
+    for key, value in combination.answers.items():
+        assert answers[key] == value
+    assert {"_src_path", "_commit"} <= answers.keys()
+    # Computed answers are derived again on every copy/update, never recorded.
+    assert "project_slug" not in answers
+    assert "package_name" not in answers
+
+
+def test_names_derived_from_project_name(project: Project, combination: Combination) -> None:
+    slug = to_slug(combination.project_name)
+    package = to_package_name(combination.project_name)
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["name"] == slug
+    assert pyproject["project"]["requires-python"] == f">={combination.python_version}"
+    assert (project.path / "src" / package / "__init__.py").is_file()
+    assert (project.path / "src" / package / "__main__.py").is_file()
+    assert [p.name for p in (project.path / "src").iterdir()] == [package]
+
+
+def test_openapi_document_written_at_copy_time(project: Project) -> None:
+    document = json.loads((project.path / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert document["openapi"].startswith("3.")
+    assert {"/health/live", "/health/ready", "/items", "/items/{item_id}"} <= document[
+        "paths"
+    ].keys()
+
+
+def test_lock_file_written_at_copy_time(project: Project) -> None:
+    lock = tomllib.loads((project.path / "uv.lock").read_text(encoding="utf-8"))
+    assert any(package["name"] == project.project_slug for package in lock["package"])
+
+
+# --- Secrets ------------------------------------------------------------------------------
+
+
+def env_values(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+def test_env_file_matches_example(project: Project) -> None:
+    env = env_values(project.path / ".env")
+    example = env_values(project.path / ".env.example")
+    assert env.keys() == example.keys()
+    assert len(env["SECRET_KEY"]) >= 32
+    assert env["SECRET_KEY"] != example["SECRET_KEY"]
+    assert env["ENVIRONMENT"] == "development"
+
+
+def test_env_file_is_git_ignored(project: Project, tmp_path: Path) -> None:
+    """Only .env is ignored: every other generated file belongs in the first commit."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    for path in project.files:
+        if path.name == ".gitignore":
+            target = tmp_path / relative(project, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    subprocess.run(["git", "init", "--quiet", str(tmp_path)], check=True)
+    names = "\n".join(relative(project, path) for path in project.files) + "\n"
+    result = subprocess.run(
+        ["git", "-C", str(tmp_path), "check-ignore", "--no-index", "--stdin"],
+        input=names,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode in {0, 1}, result.stderr
+    assert result.stdout.split() == [".env"]
+
+
+def test_secret_key_differs_between_generations(project: Project, generate) -> None:
+    again = generate(dict(project.answers), skip_tasks=True, fresh=True)
+    first = env_values(project.path / ".env")["SECRET_KEY"]
+    second = env_values(again.path / ".env")["SECRET_KEY"]
+    assert first != second
+
+
+# --- Container files ----------------------------------------------------------------------
+
+
+def test_compose_file_is_valid(project: Project) -> None:
+    run(
+        [
+            dev_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        cwd=project.path,
+        step=f"check-jsonschema compose ({project.answers['python_version']})",
+        timeout=120,
+    )
+
+
+def test_dockerfile_passes_hadolint(project: Project) -> None:
+    result = run(
+        [dev_tool("hadolint"), "--no-color", "Dockerfile"],
+        cwd=project.path,
+        step=f"hadolint ({project.answers['python_version']})",
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "", result.stdout
+
+
+# --- Invalid answers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "question", "message"),
+    [
+        ({"project_name": ""}, "project_name", "must not be empty"),
+        ({"project_name": "9 Lives"}, "project_name", "must start with a letter"),
+        ({"project_name": "test"}, "project_name", "standard library"),
+        ({"project_name": "Typing"}, "project_name", "standard library"),
+        ({"project_name": "class"}, "project_name", "Python keyword"),
+        ({"project_name": "FastAPI"}, "project_name", "depends on"),
+        ({"project_name": "!!!"}, "project_name", "is not allowed"),
+        ({"project_name": "----"}, "project_name", "at least one ASCII letter"),
+        ({"project_name": "x" * 65}, "project_name", "at most 64 characters"),
+        ({"project_description": 'Say "hi"'}, "project_description", "double quotes"),
+        ({"author_name": ""}, "author_name", "must not be empty"),
+        ({"author_email": "not-an-address"}, "author_email", "does not look like an e-mail"),
+        ({"author_email": "team@localhost"}, "author_email", "does not look like an e-mail"),
+    ],
+)
+def test_invalid_answers_are_rejected(
+    answers: dict[str, str], question: str, message: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "never-created"
+    with pytest.raises(ValueError, match=f"Validation error for question '{question}'") as error:
+        run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    assert message in str(error.value)
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize(
+    ("answers", "question"),
+    [({"python_version": "3.10"}, "python_version"), ({"database": "mysql"}, "database")],
+)
+def test_answers_outside_the_choices_are_rejected(
+    answers: dict[str, str], question: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "never-created"
+    with pytest.raises(ValueError, match=f"Invalid choice for '{question}'"):
+        run_copy(
+            str(REPO_ROOT),
+            destination,
+            data=answers,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    assert not destination.exists()
