@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from copier import run_copy
+from plumbum import local
 
 from tests.harness import (
     CACHE_DIR,
@@ -30,8 +31,10 @@ from tests.harness import (
     TIMINGS_ENV,
     Combination,
     Project,
+    clean_env,
     free_port,
     iter_output_files,
+    provide_interpreters,
     record_timing,
     tail,
 )
@@ -45,22 +48,27 @@ Generate = Callable[..., Project]
 # --- Session set-up -------------------------------------------------------------------
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Point every generation at one uv cache and forbid Python downloads.
+MISSING_INTERPRETERS: list[str] = []
 
-    Copier runs the copy-time tasks in this process's environment, so these variables
-    reach ``uv lock``/``uv sync`` as well as the commands the tests run.
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Prepare the environment every generation and every command inherits.
+
+    One uv cache for all projects, no Python downloads, no inherited virtualenv, and the
+    matrix's interpreters reachable by name on PATH.
     """
     os.environ.setdefault("UV_CACHE_DIR", str(CACHE_DIR / "uv"))
     os.environ["UV_PYTHON_DOWNLOADS"] = "never"
     os.environ.pop("VIRTUAL_ENV", None)
     Path(os.environ["UV_CACHE_DIR"]).mkdir(parents=True, exist_ok=True)
+    links, missing = provide_interpreters(sorted({c.python_version for c in COMBINATIONS}))
+    os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
+    MISSING_INTERPRETERS[:] = missing
 
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
         os.environ[TIMINGS_ENV] = worker_input[TIMINGS_ENV]
         return
-    CACHE_DIR.mkdir(exist_ok=True)
     timings = CACHE_DIR / f"timings-{os.getpid()}.jsonl"
     timings.write_text("", encoding="utf-8")
     os.environ[TIMINGS_ENV] = str(timings)
@@ -77,8 +85,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("combination", COMBINATIONS, ids=[c.id for c in COMBINATIONS])
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep all tests of one combination on one xdist worker, so it is generated once."""
+    """Keep all tests of one combination on one xdist worker, so it is generated once.
+
+    Runs first: pytest-xdist reads the markers in its own hook to build the groups.
+    """
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "combination" in callspec.params:
@@ -276,16 +288,21 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
             return cache[key]
         destination = tmp_path_factory.mktemp("project") / "generated"
         started = time.monotonic()
-        run_copy(
-            str(REPO_ROOT),
-            destination,
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-            skip_tasks=skip_tasks,
-        )
+        # Copier runs tasks with plumbum's copy of the environment, taken when plumbum was
+        # imported; hand it the prepared one explicitly.
+        with local.env():
+            local.env.clear()
+            local.env.update(clean_env())
+            run_copy(
+                str(REPO_ROOT),
+                destination,
+                data=answers,
+                defaults=True,
+                unsafe=True,
+                vcs_ref="HEAD",
+                quiet=True,
+                skip_tasks=skip_tasks,
+            )
         label = ", ".join(f"{k}={v}" for k, v in sorted(answers.items()))
         record_timing(
             f"generate ({label}{', no tasks' if skip_tasks else ''})",
@@ -312,4 +329,13 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
 @pytest.fixture
 def project(generate: Generate, combination: Combination) -> Project:
     """The project generated (with copy-time tasks) for this test's combination."""
+    if combination.python_version in MISSING_INTERPRETERS:
+        pytest.fail(
+            f"Python {combination.python_version} is not installed, so the "
+            f"{combination.id} combination cannot be generated. Install it (for example "
+            f"`pyenv install {combination.python_version}` or the python"
+            f"{combination.python_version} system package), or deselect it with "
+            f"-k 'not {combination.id}'.",
+            pytrace=False,
+        )
     return generate(combination.answers)

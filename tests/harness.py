@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,6 +93,54 @@ class Project:
     @property
     def project_slug(self) -> str:
         return str(self.state["project_slug"])
+
+
+def _interpreter_candidates(version: str) -> Iterator[Path]:
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    yield from sorted((pyenv_root / "versions").glob(f"{version}.*/bin/python{version}"))
+    for folder in ("/usr/local/bin", "/usr/bin"):
+        yield Path(folder) / f"python{version}"
+
+
+def _runs(interpreter: Path) -> bool:
+    try:
+        result = subprocess.run(
+            [str(interpreter), "-c", "import sys; print(sys.prefix)"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except OSError:
+        return False
+    return result.returncode == 0
+
+
+def provide_interpreters(versions: Sequence[str]) -> tuple[Path, list[str]]:
+    """Make ``python3.X`` for every version resolvable by uv, without downloading anything.
+
+    Version managers' shims (pyenv's ``python3.12`` exists on PATH but fails unless that
+    version is activated) stop uv's search, so real interpreters found in the usual places
+    are linked into a folder that goes first on PATH. Returns that folder and the versions
+    for which no interpreter exists.
+    """
+    links = CACHE_DIR / "pythons"
+    links.mkdir(parents=True, exist_ok=True)
+    missing = []
+    for version in versions:
+        found = next((c for c in _interpreter_candidates(version) if c.exists() and _runs(c)), None)
+        if found is None:
+            if shutil.which(f"python{version}") is None or not _runs(
+                Path(str(shutil.which(f"python{version}")))
+            ):
+                missing.append(version)
+            continue
+        link = links / f"python{version}"
+        temporary = links / f".python{version}.{os.getpid()}"
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(found)
+        temporary.replace(link)
+    return links, missing
 
 
 def free_port() -> int:
