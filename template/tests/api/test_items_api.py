@@ -10,7 +10,9 @@ pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"
 
 
-async def create(client: httpx.AsyncClient, name: str = "Anvil", **fields: object) -> httpx.Response:
+async def create(
+    client: httpx.AsyncClient, name: str = "Anvil", **fields: object
+) -> httpx.Response:
     response = await client.post("/items", json={"name": name, **fields})
     assert response.status_code == 201, response.text
     return response
@@ -86,7 +88,9 @@ async def test_patch_changes_given_fields_and_bumps_the_etag(client: httpx.Async
     item = (await create(client, description="Heavy")).json()
 
     response = await client.patch(
-        f"/items/{item['id']}", json={"quantity": 4, "description": None}, headers={"If-Match": '"1"'}
+        f"/items/{item['id']}",
+        json={"quantity": 4, "description": None},
+        headers={"If-Match": '"1"'},
     )
 
     assert response.status_code == 200

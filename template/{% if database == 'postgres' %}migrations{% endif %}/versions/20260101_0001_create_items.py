@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_items")),
         sa.UniqueConstraint("name", name=op.f("uq_items_name")),
     )
-    op.create_index(
-        op.f("ix_items_status_created_at_id"), "items", ["status", "created_at", "id"]
-    )
+    op.create_index(op.f("ix_items_status_created_at_id"), "items", ["status", "created_at", "id"])
     op.create_index(op.f("ix_items_created_at_id"), "items", ["created_at", "id"])
     op.create_table(
         "idempotency_keys",
@@ -45,9 +43,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_idempotency_keys")),
     )
-    op.create_index(
-        op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"]
-    )
+    op.create_index(op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"])
 
 
 def downgrade() -> None:
