@@ -6,6 +6,7 @@ import datetime
 import keyword
 
 import pytest
+import yaml
 from jinja2 import Environment
 
 from extensions.foundry import (
@@ -22,6 +23,7 @@ from extensions.foundry import (
     to_package_name,
     to_slug,
 )
+from tests.harness import REPO_ROOT
 
 VALID_PROJECT_NAMES = [
     "Example Service",
@@ -219,3 +221,22 @@ def test_extension_registers_filters_and_globals() -> None:
     assert rendered.startswith("example-service example_service [] [")
     assert "does not look like an e-mail address" in rendered
     assert rendered.endswith(f"[] [] {current_year()} 64")
+
+
+def test_copier_yml_defaults_pass_their_own_validators() -> None:
+    """Copier does not validate defaults, so check them here, in question order."""
+    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    env = Environment(extensions=[FoundryExtension], autoescape=False)  # noqa: S701 - plain text
+    answers: dict[str, object] = {}
+    for name, spec in questions.items():
+        if name.startswith("_"):
+            continue
+        default = spec.get("default")
+        if isinstance(default, str):
+            default = env.from_string(default).render(**answers)
+        answers[name] = default
+        if "validator" in spec:
+            error = env.from_string(spec["validator"]).render(**answers)
+            assert error.strip() == "", f"default of {name!r} is refused: {error}"
+    assert answers["project_slug"] == "example-service"
+    assert answers["package_name"] == "example_service"

@@ -74,13 +74,13 @@ async def test_idempotent_retry_returns_the_same_item(client: httpx.AsyncClient)
     assert len(listing.json()["items"]) == 1
 
 
-async def test_key_reused_with_another_body_is_a_422_problem(client: httpx.AsyncClient) -> None:
+async def test_key_reused_with_another_body_is_a_409_problem(client: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "order-7"}
     await client.post("/items", json={"name": "Anvil"}, headers=headers)
 
     response = await client.post("/items", json={"name": "Hammer"}, headers=headers)
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["code"] == "idempotency_key_mismatch"
 
 
@@ -215,6 +215,7 @@ async def test_list_filters_by_creation_time(client: httpx.AsyncClient) -> None:
         ({"status": "lost"}, "query.status"),
         ({"created_after": "2026-01-01T00:00:00"}, "query.created_after"),
         ({"created_after": "0001-01-01T00:00:00+05:00"}, "query.created_after"),
+        ({"created_before": "0.5"}, "query.created_before"),
     ],
 )
 async def test_bad_list_parameters_are_422_problems(
@@ -242,6 +243,7 @@ async def test_bad_cursor_is_a_400_problem(client: httpx.AsyncClient) -> None:
         {"name": "a\u0000b"},
         {"name": "x" * 201},
         {"name": "ok", "quantity": 1.5},
+        {"name": "ok", "quantity": False},
         {"name": "ok", "quantity": "3"},
         {"name": "ok", "description": "nul\u0000"},
         {"name": "ok", "id": "chosen"},
@@ -254,6 +256,22 @@ async def test_invalid_create_is_a_422_problem(
 
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"
+
+
+async def test_whole_number_written_as_float_is_an_integer(client: httpx.AsyncClient) -> None:
+    response = await client.post("/items", json={"name": "Anvil", "quantity": 4.0})
+
+    assert response.status_code == 201
+    assert response.json()["quantity"] == 4
+
+
+async def test_body_that_is_not_utf8_is_a_400_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/items", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
 
 
 async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
