@@ -1,6 +1,6 @@
 """Fixtures for the template's tests: a PostgreSQL server and generated projects.
 
-Generated projects are cached per answer set for the whole session (and, under
+Generated projects are cached per answer set for the whole test run (and, under
 pytest-xdist with ``--dist loadgroup``, every test of one combination runs on the same
 worker), because a generation runs the copy-time tasks: ``uv lock``, ``uv sync`` and the
 OpenAPI export.
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 Generate = Callable[..., Project]
 
 
-# --- Session set-up -------------------------------------------------------------------
+# --- Test-run set-up ------------------------------------------------------------------
 
 
 MISSING_INTERPRETERS: list[str] = []
@@ -72,6 +72,13 @@ def pytest_configure(config: pytest.Config) -> None:
     timings = CACHE_DIR / f"timings-{os.getpid()}.jsonl"
     timings.write_text("", encoding="utf-8")
     os.environ[TIMINGS_ENV] = str(timings)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the timings file when the run ends before the summary (e.g. interrupted)."""
+    path = os.environ.get(TIMINGS_ENV)
+    if path and not hasattr(config, "workerinput"):
+        Path(path).unlink(missing_ok=True)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -7,6 +7,7 @@ read what copier wrote, plus two static checkers for the container files.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from copier import run_copy
+from plumbum import local
 
 from extensions.foundry import to_package_name, to_slug
 from tests.harness import REPO_ROOT, Combination, Project, dev_tool, run
@@ -309,3 +311,51 @@ def test_answers_outside_the_choices_are_rejected(
             quiet=True,
         )
     assert not destination.exists()
+
+
+# --- copier.yml settings ------------------------------------------------------------------
+
+
+def test_copier_settings_that_updates_rely_on() -> None:
+    settings = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    assert settings["_subdirectory"] == "template"
+    loader, *extensions = settings["_jinja_extensions"]
+    assert loader == "copier_template_extensions.TemplateExtensionLoader"
+    for extension in extensions:
+        path, _, _ = extension.partition(":")
+        assert (REPO_ROOT / path).is_file(), extension
+    # Rendered without answers during updates, so they must be fixed globs.
+    assert not [p for p in settings["_skip_if_exists"] if "{" in p]
+    assert {".env", "docs/CHANGELOG.md"} <= set(settings["_skip_if_exists"])
+    for task in settings["_tasks"]:
+        assert task["when"] == "{{ _copier_operation == 'copy' }}", task
+    template_files = {
+        p.relative_to(REPO_ROOT / "template").as_posix()
+        for p in (REPO_ROOT / "template").rglob("*")
+    }
+    assert "{{ _copier_conf.answers_file }}.jinja" in template_files
+
+
+def test_tasks_explain_instead_of_failing_without_uv(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = os.pathsep.join(
+        folder
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if folder and not (Path(folder) / "uv").exists()
+    )
+    destination = tmp_path / "no-uv"
+    with local.env(PATH=path):
+        run_copy(
+            str(REPO_ROOT),
+            destination,
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    output = capfd.readouterr().out
+    assert "uv is not installed, so uv.lock was not created" in output
+    assert "uv is not installed, so docs/openapi.json was not written" in output
+    assert (destination / "pyproject.toml").is_file()
+    assert not (destination / "uv.lock").exists()
