@@ -73,8 +73,8 @@ class Combination:
 COMBINATIONS = (
     Combination("3.11", "postgres", "Example Service"),
     Combination("3.12", "postgres", "Billing API v2"),
-    # Long enough that ruff must re-wrap lines the template wrote for shorter names.
-    Combination("3.13", "postgres", "Café Orders Warehouse Reconciliation And Reporting Platform"),
+    # Near the length limit: ruff must re-wrap lines the template wrote for shorter names.
+    Combination("3.13", "postgres", "Café Orders Reconciliation Platform v2"),
 )
 
 

@@ -267,7 +267,7 @@ def test_dockerfile_passes_hadolint(project: Project) -> None:
         ({"project_name": "FastAPI"}, "project_name", "depends on"),
         ({"project_name": "!!!"}, "project_name", "is not allowed"),
         ({"project_name": "----"}, "project_name", "at least one ASCII letter"),
-        ({"project_name": "x" * 65}, "project_name", "at most 64 characters"),
+        ({"project_name": "x" * 41}, "project_name", "at most 40 characters"),
         ({"project_description": 'Say "hi"'}, "project_description", "double quotes"),
         ({"author_name": ""}, "author_name", "must not be empty"),
         ({"author_email": "not-an-address"}, "author_email", "does not look like an e-mail"),
