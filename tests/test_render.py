@@ -241,6 +241,47 @@ def test_compose_file_is_valid(project: Project) -> None:
     )
 
 
+def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
+    project: Project,
+) -> None:
+    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+
+    assert set(services) == {"app", "migrate", "db"}
+    assert services["app"]["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    assert "/health/live" in str(services["app"]["healthcheck"]["test"])
+    assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
+    assert services["app"]["ports"][0].startswith("${APP_BIND_ADDRESS:-127.0.0.1}:")
+    assert services["app"]["environment"]["ENVIRONMENT"] == "production"
+    assert ":?" in services["app"]["environment"]["SECRET_KEY"], "SECRET_KEY must be required"
+
+
+def test_dockerfile_builds_in_stages_and_runs_unprivileged(project: Project) -> None:
+    lines = [
+        line.strip()
+        for line in (project.path / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    stages = [line for line in lines if line.startswith("FROM ")]
+    python = project.answers["python_version"]
+
+    assert stages == [
+        f"FROM python:{python}-slim AS builder",
+        f"FROM python:{python}-slim AS runtime",
+    ]
+    assert any(line.startswith("USER 10001") for line in lines)
+    assert any(line.startswith("HEALTHCHECK") for line in lines)
+    assert "/health/live" in " ".join(lines)
+    assert lines[-1] == f'CMD ["python", "-m", "{project.package_name}"]'
+    assert "--reload" not in " ".join(lines)
+    assert "uv sync --locked --no-dev --no-editable" in " ".join(lines)
+
+
 def test_dockerfile_passes_hadolint(project: Project) -> None:
     result = run(
         [dev_tool("hadolint"), "--no-color", "Dockerfile"],
