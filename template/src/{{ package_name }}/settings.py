@@ -33,7 +33,7 @@ class ServerSettings(BaseModel):
 
 class DatabaseSettings(BaseModel):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///./dev.db")
-    pool_size: int = Field(default=10, ge=1, le=100)
+    pool_size: int = Field(default=20, ge=1, le=100)
     max_overflow: int = Field(default=10, ge=0, le=100)
     pool_timeout_seconds: PositiveSeconds = 5
     connect_timeout_seconds: PositiveSeconds = 5
