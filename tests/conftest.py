@@ -21,17 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from copier import run_copy
 from plumbum import local
 
 from tests.harness import (
     CACHE_DIR,
     COMBINATIONS,
-    REPO_ROOT,
     TIMINGS_ENV,
     Combination,
     Project,
     clean_env,
+    copy_template,
     free_port,
     iter_output_files,
     provide_interpreters,
@@ -300,16 +299,7 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
         with local.env():
             local.env.clear()
             local.env.update(clean_env())
-            run_copy(
-                str(REPO_ROOT),
-                destination,
-                data=answers,
-                defaults=True,
-                unsafe=True,
-                vcs_ref="HEAD",
-                quiet=True,
-                skip_tasks=skip_tasks,
-            )
+            copy_template(destination, answers, skip_tasks=skip_tasks)
         label = ", ".join(f"{k}={v}" for k, v in sorted(answers.items()))
         record_timing(
             f"generate ({label}{', no tasks' if skip_tasks else ''})",

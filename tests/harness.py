@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from copier import run_copy
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -268,4 +269,20 @@ def dev_tool(name: str) -> str:
         f"{name} is not installed next to {sys.executable}; run the tests with "
         "`uv run --locked pytest` (or `make test`) so the dev dependency group is present.",
         pytrace=False,
+    )
+
+
+def copy_template(
+    destination: Path, answers: Mapping[str, str], *, skip_tasks: bool = False
+) -> None:
+    """Generate non-interactively from the working tree, uncommitted changes included."""
+    run_copy(
+        str(REPO_ROOT),
+        destination,
+        data=dict(answers),
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+        skip_tasks=skip_tasks,
     )

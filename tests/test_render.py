@@ -16,11 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_copy
 from plumbum import local
 
 from extensions.foundry import to_package_name, to_slug
-from tests.harness import REPO_ROOT, Combination, Project, dev_tool, run
+from tests.harness import REPO_ROOT, Combination, Project, copy_template, dev_tool, run
 
 # `${{ ... }}` is GitHub Actions syntax and belongs in workflow files.
 UNRENDERED_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
@@ -320,15 +319,7 @@ def test_invalid_answers_are_rejected(
 ) -> None:
     destination = tmp_path / "never-created"
     with pytest.raises(ValueError, match=f"Validation error for question '{question}'") as error:
-        run_copy(
-            str(REPO_ROOT),
-            destination,
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+        copy_template(destination, answers)
     assert message in str(error.value)
     assert not destination.exists()
 
@@ -342,15 +333,7 @@ def test_answers_outside_the_choices_are_rejected(
 ) -> None:
     destination = tmp_path / "never-created"
     with pytest.raises(ValueError, match=f"Invalid choice for '{question}'"):
-        run_copy(
-            str(REPO_ROOT),
-            destination,
-            data=answers,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+        copy_template(destination, answers)
     assert not destination.exists()
 
 
@@ -387,14 +370,7 @@ def test_tasks_explain_instead_of_failing_without_uv(
     )
     destination = tmp_path / "no-uv"
     with local.env(PATH=path):
-        run_copy(
-            str(REPO_ROOT),
-            destination,
-            defaults=True,
-            unsafe=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
+        copy_template(destination, {})
     output = capfd.readouterr().out
     assert "uv is not installed, so uv.lock was not created" in output
     assert "uv is not installed, so docs/openapi.json was not written" in output
