@@ -48,6 +48,7 @@ class DatabaseSettings(BaseModel):
 class ApiSettings(BaseModel):
     cors_origins: list[str] = []
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+    max_body_bytes: int = Field(default=1_048_576, ge=1)
     readiness_timeout_seconds: PositiveSeconds = 2
 
 

@@ -1,5 +1,6 @@
 """The items API over HTTP, against the real database."""
 
+from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import httpx
@@ -272,6 +273,35 @@ async def test_body_that_is_not_utf8_is_a_400_problem(client: httpx.AsyncClient)
 
     assert response.status_code == 400
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient) -> None:
+    body = b'{"name": "big", "description": "' + b"x" * 1_100_000 + b'"}'
+
+    response = await client.post(
+        "/items", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "content_too_large"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_oversized_body_without_length_is_a_413_problem(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "big", "description": "'
+        for _ in range(20):
+            yield b"x" * 100_000
+        yield b'"}'
+
+    response = await client.post(
+        "/items", content=chunks(), headers={"content-type": "application/json"}
+    )
+
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+    assert response.json()["code"] == "content_too_large"
 
 
 async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
