@@ -19,7 +19,15 @@ import yaml
 from plumbum import local
 
 from extensions.foundry import to_package_name, to_slug
-from tests.harness import REPO_ROOT, Combination, Project, copy_template, dev_tool, run
+from tests.harness import (
+    COMBINATIONS,
+    REPO_ROOT,
+    Combination,
+    Project,
+    copy_template,
+    dev_tool,
+    run,
+)
 
 # `${{ ... }}` is GitHub Actions syntax and belongs in workflow files.
 UNRENDERED_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
@@ -166,6 +174,17 @@ def test_openapi_document_written_at_copy_time(project: Project) -> None:
     assert {"/health/live", "/health/ready", "/items", "/items/{item_id}"} <= document[
         "paths"
     ].keys()
+
+
+def test_openapi_document_does_not_depend_on_the_python_version(generate) -> None:
+    """A team on several Python versions must not see the committed contract flip-flop."""
+    documents = []
+    for combination in COMBINATIONS:
+        answers = {**combination.answers, "project_name": "Contract Check"}
+        spec = generate(answers).path / "docs" / "openapi.json"
+        documents.append(spec.read_text(encoding="utf-8"))
+
+    assert len(set(documents)) == 1
 
 
 def test_lock_file_written_at_copy_time(project: Project) -> None:
