@@ -24,7 +24,10 @@ ensure-uv:
 	if [ -z "$$uv" ]; then \
 	  echo "uv is not installed: installing it with pip."; \
 	  python3 -m pip install --user --quiet uv 2>/dev/null \
-	    || { python3 -m venv .cache/tools && .cache/tools/bin/python -m pip install --quiet uv; }; \
+	    || { python3 -m venv .cache/tools && .cache/tools/bin/python -m pip install --quiet uv; } \
+	    || { echo "Could not install uv: Python has neither pip nor venv here." >&2; \
+	         echo "On Debian/Ubuntu run: sudo apt-get install python3-venv, then try again." >&2; \
+	         exit 1; }; \
 	fi
 
 .PHONY: demo
