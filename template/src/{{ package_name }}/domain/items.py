@@ -40,6 +40,20 @@ class Item:
     created_at: datetime
     updated_at: datetime
 
+    @classmethod
+    def first_version(cls, item_id: UUID, new: "NewItem", now: datetime) -> "Item":
+        """The item as it is stored on creation: version 1, created and updated `now`."""
+        return cls(
+            id=item_id,
+            name=new.name,
+            description=new.description,
+            status=new.status,
+            quantity=new.quantity,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+
     def sort_value(self, sort: ItemSort) -> Any:
         return getattr(self, sort.field)
 
