@@ -62,17 +62,62 @@ async def test_duplicate_name_is_a_409_problem(client: httpx.AsyncClient) -> Non
     assert response.json()["code"] == "item_name_conflict"
 
 
-async def test_idempotent_retry_returns_the_same_item(client: httpx.AsyncClient) -> None:
+async def test_idempotent_retry_returns_the_first_response(client: httpx.AsyncClient) -> None:
     headers = {"Idempotency-Key": "order-7"}
     first = await client.post("/items", json={"name": "Anvil"}, headers=headers)
     retry = await client.post("/items", json={"name": "Anvil"}, headers=headers)
 
     assert (first.status_code, retry.status_code) == (201, 201)
-    assert retry.json() == first.json()
+    assert retry.content == first.content
+    assert retry.headers["content-type"] == first.headers["content-type"]
+    for header in ("location", "etag"):
+        assert retry.headers[header] == first.headers[header]
     assert retry.headers["idempotency-replayed"] == "true"
     assert "idempotency-replayed" not in first.headers
     listing = await client.get("/items")
     assert len(listing.json()["items"]) == 1
+
+
+async def test_replay_is_the_first_response_after_the_item_changed_or_went(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = {"Idempotency-Key": "order-8"}
+    first = await client.post("/items", json={"name": "Anvil"}, headers=headers)
+    location = first.headers["location"]
+
+    await client.patch(location, json={"quantity": 9})
+    after_change = await client.post("/items", json={"name": "Anvil"}, headers=headers)
+    await client.delete(location)
+    after_delete = await client.post("/items", json={"name": "Anvil"}, headers=headers)
+
+    for replay in (after_change, after_delete):
+        assert replay.status_code == 201
+        assert replay.content == first.content
+        assert replay.headers["etag"] == '"1"'
+        assert replay.headers["location"] == location
+
+
+async def test_the_same_body_with_a_new_key_is_a_new_create(client: httpx.AsyncClient) -> None:
+    first = await client.post("/items", json={"name": "Anvil"}, headers={"Idempotency-Key": "a"})
+    second = await client.post("/items", json={"name": "Anvil"}, headers={"Idempotency-Key": "b"})
+
+    assert first.status_code == 201
+    assert second.status_code == 409
+    assert second.json()["code"] == "item_name_conflict"
+
+
+async def test_a_failed_create_leaves_its_key_unused(client: httpx.AsyncClient) -> None:
+    await create(client, "Anvil")
+    headers = {"Idempotency-Key": "order-9"}
+
+    refused = await client.post("/items", json={"name": "Anvil"}, headers=headers)
+    taken = (await client.get("/items")).json()["items"][0]
+    await client.delete(f"/items/{taken['id']}")
+    retried = await client.post("/items", json={"name": "Anvil"}, headers=headers)
+
+    assert refused.status_code == 409
+    assert retried.status_code == 201
+    assert "idempotency-replayed" not in retried.headers
 
 
 async def test_key_reused_with_another_body_is_a_409_problem(client: httpx.AsyncClient) -> None:

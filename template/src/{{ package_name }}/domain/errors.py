@@ -1,6 +1,8 @@
-"""Errors the business rules raise. The API layer maps each `code` to an HTTP status."""
+"""Errors the business rules raise, grouped by category.
 
-from uuid import UUID
+The API maps each category to one HTTP status in `api/errors.py`. A resource declares its own
+errors as subclasses of a category, each with a stable `code`, and never edits that mapping.
+"""
 
 
 class DomainError(Exception):
@@ -14,42 +16,54 @@ class DomainError(Exception):
         self.detail = detail
 
 
-class ItemNotFoundError(DomainError):
-    code = "item_not_found"
-    title = "Item not found"
+class InvalidRequestError(DomainError):
+    """The request is well formed but cannot be acted on as it stands."""
 
-    def __init__(self, item_id: UUID) -> None:
-        super().__init__(f"No item with id {item_id} exists.")
-        self.item_id = item_id
+    code = "invalid_request"
+    title = "Invalid request"
 
 
-class ItemNameConflictError(DomainError):
-    code = "item_name_conflict"
-    title = "Item name already in use"
+class NotFoundError(DomainError):
+    """The resource does not exist, or is not visible to the caller."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"An item named {name!r} already exists.")
-        self.name = name
+    code = "not_found"
+    title = "Not found"
+
+    def __init__(self, resource: str, resource_id: object) -> None:
+        super().__init__(f"No {resource} with id {resource_id} exists.")
+        self.resource = resource
+        self.resource_id = resource_id
+
+
+class ConflictError(DomainError):
+    """The request contradicts the current state: a taken name, a reused key."""
+
+    code = "conflict"
+    title = "Conflict"
 
 
 class PreconditionFailedError(DomainError):
+    """The resource changed since the version the request was based on."""
+
     code = "precondition_failed"
     title = "Precondition failed"
 
-    def __init__(self, item_id: UUID, current_version: int) -> None:
+    def __init__(self, resource: str, resource_id: object, current_version: int) -> None:
         super().__init__(
-            f"Item {item_id} has changed since it was read; it is now at version "
+            f"The {resource} {resource_id} has changed since it was read; it is now at version "
             f"{current_version}. Fetch it again and retry with its new ETag."
         )
+        self.resource = resource
+        self.resource_id = resource_id
         self.current_version = current_version
 
 
-class InvalidCursorError(DomainError):
+class InvalidCursorError(InvalidRequestError):
     code = "invalid_cursor"
     title = "Invalid pagination cursor"
 
 
-class IdempotencyKeyMismatchError(DomainError):
+class IdempotencyKeyMismatchError(ConflictError):
     code = "idempotency_key_mismatch"
     title = "Idempotency key reused with a different request"
 
@@ -60,7 +74,7 @@ class IdempotencyKeyMismatchError(DomainError):
         )
 
 
-class IdempotencyKeyInUseError(DomainError):
+class IdempotencyKeyInUseError(ConflictError):
     code = "idempotency_key_in_use"
     title = "Idempotency key in use"
 

@@ -1,0 +1,55 @@
+"""Field types shared by every resource's request and response models."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+
+VISIBLE_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+"""One line of text with at least one visible character and no control characters."""
+
+NO_NUL = r"^[^\x00]*$"
+"""Any text but the NUL character, which PostgreSQL cannot store."""
+
+
+def _json_integer(value: object) -> object:
+    """Accept what JSON Schema calls an integer (`3`, `3.0`), refuse booleans and strings."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInteger = Annotated[int, Field(strict=True), BeforeValidator(_json_integer)]
+"""An integer as JSON Schema means it: `3` and `3.0` are, `true` and `"3"` are not."""
+
+
+def _parse_rfc3339(value: object) -> object:
+    """Only ISO 8601 text is a timestamp here; pydantic would also read `0.5` as epoch seconds."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError("must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z") from exc
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("timestamp is outside the supported range") from exc
+
+
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339), AfterValidator(_as_utc)]
+"""A timestamp with an explicit offset, normalised to UTC."""
+
+
+def _document_without_null(schema: dict[str, Any]) -> None:
+    """Drop the null branch from a field's schema: it may be left out, but not sent as null."""
+    options = [option for option in schema.pop("anyOf") if option.get("type") != "null"]
+    schema.update(options[0])
+
+
+NOT_NULL = Field(json_schema_extra=_document_without_null)
