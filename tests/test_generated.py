@@ -150,6 +150,12 @@ def test_ruff_format(project: Project) -> None:
     uv_run(project, "ruff", "format", "--check", ".", what="ruff format --check", timeout=120)
 
 
+def test_layering_contracts(project: Project) -> None:
+    """import-linter keeps api -> services -> repositories -> infrastructure one-way."""
+    result = uv_run(project, "lint-imports", what="lint-imports", timeout=120)
+    assert "0 broken" in result.stdout, result.stdout
+
+
 def test_mypy_strict(project: Project) -> None:
     uv_run(project, "mypy", what="mypy", timeout=600)
 
