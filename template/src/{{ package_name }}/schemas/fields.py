@@ -21,8 +21,10 @@ def _json_integer(value: object) -> object:
     return value
 
 
-JsonInteger = Annotated[int, Field(strict=True), BeforeValidator(_json_integer)]
-"""An integer as JSON Schema means it: `3` and `3.0` are, `true` and `"3"` are not."""
+JSON_INTEGER = BeforeValidator(_json_integer)
+"""An integer as JSON Schema means it: `3` and `3.0` are, `true` and `"3"` are not.
+
+Place it after the field's `Field(strict=True, ...)`, so its bounds stay in the schema."""
 
 
 def _parse_rfc3339(value: object) -> object:
