@@ -156,6 +156,35 @@ def test_layering_contracts(project: Project) -> None:
     assert "0 broken" in result.stdout, result.stdout
 
 
+_READ_ONLY_PROBE = """
+from {package}.repositories.protocols import ReadOnlyUnitOfWork, UnitOfWork
+
+
+def reads(unit: ReadOnlyUnitOfWork) -> None:
+    print(unit.items.delete)
+    print(unit.idempotency)
+
+
+def writes(unit: UnitOfWork) -> None:
+    print(unit.items.get, unit.items.delete, unit.idempotency)
+"""
+
+
+def test_read_only_units_expose_no_writes(project: Project, tmp_path: Path) -> None:
+    """A route on a read-only unit cannot reach a write: mypy rejects it."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(_READ_ONLY_PROBE.format(package=project.package_name), encoding="utf-8")
+
+    result = uv_run(
+        project, "mypy", "--strict", str(probe), what="mypy read-only probe", timeout=300, check=False
+    )
+
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert [line.split(":")[1] for line in errors] == ["6", "7"], result.stdout
+    assert '"ItemReader" has no attribute "delete"' in errors[0]
+    assert '"ReadOnlyUnitOfWork" has no attribute "idempotency"' in errors[1]
+
+
 def test_mypy_strict(project: Project) -> None:
     uv_run(project, "mypy", what="mypy", timeout=600)
 
