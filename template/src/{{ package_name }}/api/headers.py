@@ -37,7 +37,11 @@ ETAG = ResponseHeader(
 LOCATION = ResponseHeader(
     "Location",
     "Path of the created item.",
-    {"type": "string", "format": "uri-reference", "examples": ["/items/0b7e6c52-3f7c-4a8e-9a55-2f1c8d2a9b10"]},
+    {
+        "type": "string",
+        "format": "uri-reference",
+        "examples": ["/items/0b7e6c52-3f7c-4a8e-9a55-2f1c8d2a9b10"],
+    },
 )
 IDEMPOTENCY_REPLAYED = ResponseHeader(
     "Idempotency-Replayed",
