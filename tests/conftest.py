@@ -28,10 +28,12 @@ from tests.harness import (
     COMBINATIONS,
     TIMINGS_ENV,
     Combination,
+    OpenApiLinters,
     Project,
     clean_env,
     copy_template,
     free_port,
+    install_openapi_linters,
     iter_output_files,
     provide_interpreters,
     record_timing,
@@ -336,3 +338,12 @@ def project(generate: Generate, combination: Combination) -> Project:
             pytrace=False,
         )
     return generate(combination.answers)
+
+
+# --- Node.js tools ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def openapi_linters() -> OpenApiLinters:
+    """Redocly CLI and Spectral (skips without Node.js, or fails under CI=true)."""
+    return install_openapi_linters()

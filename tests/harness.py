@@ -6,17 +6,22 @@ the fixtures and the tests.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 from copier import run_copy
@@ -27,6 +32,18 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO_ROOT / ".cache"
 TIMINGS_ENV = "FOUNDRY_TIMINGS_FILE"
+
+# The OpenAPI linters, installed from npm once into .cache/ and reused by later runs. The
+# generated Makefile's `lint-openapi` pins the same versions (a render test checks that).
+OPENAPI_LINTERS = {"@redocly/cli": "2.77.0", "@stoplight/spectral-cli": "6.16.3"}
+OPENAPI_LINTERS_DIR = CACHE_DIR / "openapi-linters"
+MIN_NODE_VERSION = (20, 19)  # Redocly CLI 2.x refuses older Node.js releases
+# Redocly CLI reports usage and checks for updates unless told not to.
+QUIET_REDOCLY = {
+    "REDOCLY_TELEMETRY": "off",
+    "REDOCLY_SUPPRESS_NOTIFICATIONS": "true",
+    "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true",
+}
 
 # Settings of the generated service: never let the developer's shell leak into a run.
 _SERVICE_ENV_PREFIXES = ("LOG__", "SERVER__", "DATABASE__", "API__")
@@ -286,3 +303,115 @@ def copy_template(
         quiet=True,
         skip_tasks=skip_tasks,
     )
+
+
+def missing_tool(message: str) -> NoReturn:
+    """Skip a test whose tool is not installed here; under CI=true that is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: .ci/run should have installed it)", pytrace=False)
+    pytest.skip(message)
+
+
+def _node_version() -> tuple[int, ...] | None:
+    node = shutil.which("node")
+    if node is None:
+        return None
+    result = subprocess.run(
+        [node, "--version"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    found = re.fullmatch(r"v(\d+)\.(\d+)\.\d+", result.stdout.strip())
+    return (int(found[1]), int(found[2])) if found else None
+
+
+@dataclass(frozen=True)
+class OpenApiLinters:
+    redocly: Path
+    spectral: Path
+
+
+def install_openapi_linters() -> OpenApiLinters:
+    """Redocly CLI and Spectral, installed with npm into .cache/ unless already there.
+
+    A file lock keeps parallel pytest workers from installing at the same time.
+    """
+    needed = f"Node.js {'.'.join(map(str, MIN_NODE_VERSION))}+ with npm"
+    version = _node_version()
+    if shutil.which("npm") is None or version is None:
+        missing_tool(f"{needed} is not installed, so the OpenAPI documents are not linted")
+    if version < MIN_NODE_VERSION:
+        missing_tool(f"Node.js {'.'.join(map(str, version))} is too old: the linters need {needed}")
+    OPENAPI_LINTERS_DIR.mkdir(parents=True, exist_ok=True)
+    bin_dir = OPENAPI_LINTERS_DIR / "node_modules" / ".bin"
+    linters = OpenApiLinters(redocly=bin_dir / "redocly", spectral=bin_dir / "spectral")
+    manifest = json.dumps({"private": True, "dependencies": OPENAPI_LINTERS}, indent=2) + "\n"
+    with (OPENAPI_LINTERS_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = OPENAPI_LINTERS_DIR / "installed.json"
+        installed = stamp.exists() and stamp.read_text(encoding="utf-8") == manifest
+        if installed and linters.redocly.exists() and linters.spectral.exists():
+            return linters
+        (OPENAPI_LINTERS_DIR / "package.json").write_text(manifest, encoding="utf-8")
+        run(
+            ["npm", "install", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=OPENAPI_LINTERS_DIR,
+            step="npm install (OpenAPI linters)",
+            timeout=600,
+            env=clean_env({"npm_config_update_notifier": "false"}),
+        )
+        stamp.write_text(manifest, encoding="utf-8")
+    return linters
+
+
+def wait_until_ready(
+    url: str, server: subprocess.Popen[str], log: Path, timeout: float = 30
+) -> None:
+    """Poll `url` until it answers 200; fail with the service log if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(
+                f"the service exited with {server.returncode} before it was ready\n"
+                f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
+                pytrace=False,
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
+                if response.status == 200:
+                    return
+                last_error = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            last_error = f"HTTP {error.code}"
+        except OSError as error:
+            last_error = str(error)
+        time.sleep(0.25)
+    pytest.fail(
+        f"{url} did not answer 200 within {timeout:.0f}s (last: {last_error})\n"
+        f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
+        pytrace=False,
+    )
+
+
+@contextmanager
+def running_service(
+    project: Project, env: Mapping[str, str], log: Path, *, ready_path: str = "/health/ready"
+) -> Iterator[str]:
+    """Serve the generated project with `python -m <package>` on SERVER__PORT; yields its URL."""
+    base = f"http://127.0.0.1:{env['SERVER__PORT']}"
+    with log.open("w", encoding="utf-8") as log_stream:
+        server = subprocess.Popen(
+            ["uv", "run", "--locked", "python", "-m", project.package_name],
+            cwd=project.path,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log_stream,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    try:
+        wait_until_ready(base + ready_path, server, log)
+        yield base
+        assert server.poll() is None, "the service died during the test"
+    finally:
+        kill_group(server)

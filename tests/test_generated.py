@@ -10,8 +10,6 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +25,7 @@ from tests.harness import (
     record_timing,
     run,
     tail,
+    wait_until_ready,
 )
 
 if TYPE_CHECKING:
@@ -232,33 +231,6 @@ def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> N
 # --- Robustness -----------------------------------------------------------------------------
 
 
-def _wait_until_ready(url: str, server: subprocess.Popen[str], log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    last_error = "no answer yet"
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"the service exited with {server.returncode} before it was ready\n"
-                f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
-                pytrace=False,
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - local URL
-                if response.status == 200:
-                    return
-                last_error = f"HTTP {response.status}"
-        except urllib.error.HTTPError as error:
-            last_error = f"HTTP {error.code}"
-        except OSError as error:
-            last_error = str(error)
-        time.sleep(0.25)
-    pytest.fail(
-        f"{url} did not answer 200 within {READY_TIMEOUT_SECONDS}s (last: {last_error})\n"
-        f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
-        pytrace=False,
-    )
-
-
 def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
     database_url = fresh_database("fuzz")
     env = clean_env(
@@ -297,7 +269,7 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         )
     try:
         base = f"http://127.0.0.1:{port}"
-        _wait_until_ready(f"{base}/health/ready", server, log)
+        wait_until_ready(f"{base}/health/ready", server, log, READY_TIMEOUT_SECONDS)
         record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
         # A project may state in schemathesis.toml which responses its contract allows
         # (e.g. 412 for a stale If-Match); everything else stays at --checks all.

@@ -50,6 +50,7 @@ class ApiSettings(BaseModel):
     idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
     max_body_bytes: int = Field(default=1_048_576, ge=1)
     readiness_timeout_seconds: PositiveSeconds = 2
+    server_url: Annotated[str, Field(pattern=r"^(/|https?://)")] = "/"
 
 
 class Settings(BaseSettings):
