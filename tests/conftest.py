@@ -110,6 +110,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(callspec.params["combination"].id))
 
 
+def require_interpreter(version: str) -> None:
+    """Skip (fail under CI) what needs a Python version that is not installed here."""
+    if version in MISSING_INTERPRETERS:
+        reason = missing_interpreter_reason(version)
+        if running_in_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Every test of a combination whose Python is missing stops here, for one reason."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "combination" in callspec.params:
+        require_interpreter(callspec.params["combination"].python_version)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if hasattr(terminalreporter.config, "workerinput"):
         return
@@ -301,12 +317,8 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
         key = (tuple(sorted(answers.items())), skip_tasks)
         if not fresh and key in cache:
             return cache[key]
-        version = answers.get("python_version")
-        if not skip_tasks and version in MISSING_INTERPRETERS:
-            reason = missing_interpreter_reason(str(version))
-            if running_in_ci():
-                pytest.fail(reason, pytrace=False)
-            pytest.skip(reason)
+        if not skip_tasks and "python_version" in answers:
+            require_interpreter(answers["python_version"])
         destination = tmp_path_factory.mktemp("project") / "generated"
         started = time.monotonic()
         # Copier runs tasks with plumbum's copy of the environment, taken when plumbum was

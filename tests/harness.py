@@ -156,6 +156,7 @@ def provide_interpreters(versions: Sequence[str]) -> tuple[Path, list[str]]:
             found = _found_by_uv(version)
         if found is None:
             missing.append(version)
+            (links / f"python{version}").unlink(missing_ok=True)
             continue
         link = links / f"python{version}"
         temporary = links / f".python{version}.{os.getpid()}"

@@ -89,7 +89,7 @@ def assert_project_kept(destination: Path) -> None:
 
 
 def assert_finish_by_hand(output: str, destination: Path, *commands: str) -> None:
-    assert "To finish setting it up, run:" in output
+    assert "To finish setting it up, run:\n" in output
     assert f"  cd {destination}\n" in output
     for command in commands:
         assert f"  {command}\n" in output
@@ -104,7 +104,7 @@ def test_copy_without_uv_keeps_the_project_and_says_how_to_finish(tmp_path: Path
     output = result.stdout + result.stderr
     assert_project_kept(destination)
     assert not (destination / "uv.lock").exists()
-    assert "uv is not installed" in output
+    assert "\nuv is not installed, so" in output
     assert_finish_by_hand(
         output,
         destination,
@@ -139,31 +139,8 @@ def test_copy_without_network_keeps_the_project_and_says_how_to_finish(tmp_path:
 
 
 def test_copy_for_a_python_uv_cannot_find_keeps_the_project(tmp_path: Path) -> None:
-    """Only uv and the system folders on PATH, no uv-managed Pythons, no downloads."""
-    uv_folder = tmp_path / "uv-only"
-    uv_folder.mkdir()
-    (uv_folder / "uv").symlink_to(uv_executable())
-    env = clean_env(
-        {
-            "PATH": os.pathsep.join([str(uv_folder), system_path_without_uv()]),
-            "UV_PYTHON_INSTALL_DIR": str(tmp_path / "no-managed-pythons"),
-            "UV_PYTHON_DOWNLOADS": "never",
-        }
-    )
-    absent = [
-        version
-        for version in PYTHON_CHOICES
-        if subprocess.run(
-            ["uv", "python", "find", "--system", version],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        ).returncode
-        != 0
-    ]
+    env = restricted_env(tmp_path)
+    absent = python_choices_absent(env, tmp_path)
     if not absent:
         pytest.skip("every python_version choice is installed in the system folders")
     version = absent[-1]
@@ -182,6 +159,105 @@ def test_copy_for_a_python_uv_cannot_find_keeps_the_project(tmp_path: Path) -> N
         f"uv sync --locked --python {version}",
         "make fmt openapi",
     )
+
+
+def restricted_env(tmp_path: Path) -> dict[str, str]:
+    """Only uv and the system folders on PATH, no uv-managed Pythons, no downloads."""
+    uv_folder = tmp_path / "uv-only"
+    uv_folder.mkdir(exist_ok=True)
+    if not (uv_folder / "uv").exists():
+        (uv_folder / "uv").symlink_to(uv_executable())
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = clean_env(
+        {
+            "HOME": str(home),
+            "PATH": os.pathsep.join([str(uv_folder), system_path_without_uv()]),
+            "UV_PYTHON_INSTALL_DIR": str(tmp_path / "no-managed-pythons"),
+            "UV_PYTHON_DOWNLOADS": "never",
+        }
+    )
+    env.pop("PYENV_ROOT", None)
+    env.pop("CI", None)
+    return env
+
+
+def python_choices_absent(env: dict[str, str], cwd: Path) -> list[str]:
+    """The python_version choices that uv cannot find with this environment."""
+    return [
+        version
+        for version in PYTHON_CHOICES
+        if subprocess.run(
+            ["uv", "python", "find", "--system", version],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        ).returncode
+        != 0
+    ]
+
+
+def test_harness_stops_at_once_without_uv(tmp_path: Path) -> None:
+    env = clean_env({"PATH": system_path_without_uv(), "HOME": str(tmp_path)})
+    env.pop("UV", None)
+
+    result = run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/test_extensions.py"],
+        cwd=REPO_ROOT,
+        env=env,
+        step="pytest without uv",
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 3
+    assert "The template's tests need `uv`" in result.stderr
+    assert "make test` installs uv privately" in result.stderr
+    assert " passed" not in result.stdout
+
+
+def test_combinations_of_a_missing_python_skip_locally_and_fail_in_ci(tmp_path: Path) -> None:
+    """Runs in a copy of the repository: the harness relinks interpreters under its .cache."""
+    env = restricted_env(tmp_path)
+    absent = python_choices_absent(env, tmp_path)
+    if not absent:
+        pytest.skip("every python_version choice is installed in the system folders")
+    version = absent[-1]
+    repo = tmp_path / "foundry"
+    shutil.copytree(REPO_ROOT, repo, ignore=IGNORED_IN_REPO_COPY)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-ra",
+        "tests/test_render.py::test_answers_file",
+        "-k",
+        f"py{version}",
+    ]
+    reason = f"Python {version} is not installed"
+
+    local = run(command, cwd=repo, env=env, step="pytest, Python missing", timeout=120, check=False)
+    ci = run(
+        command,
+        cwd=repo,
+        env={**env, "CI": "true"},
+        step="pytest, Python missing, CI",
+        timeout=120,
+        check=False,
+    )
+
+    assert local.returncode == 0, local.stdout
+    assert "1 skipped" in local.stdout
+    assert reason in local.stdout
+    assert f"`uv python install {version}`" in local.stdout
+    assert ci.returncode == 1, ci.stdout
+    assert "1 error" in ci.stdout
+    assert reason in ci.stdout
 
 
 @pytest.mark.slow
