@@ -35,8 +35,11 @@ from tests.harness import (
     free_port,
     install_openapi_linters,
     iter_output_files,
+    missing_interpreter_reason,
+    missing_tool_message,
     provide_interpreters,
     record_timing,
+    running_in_ci,
     tail,
 )
 
@@ -56,8 +59,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Prepare the environment every generation and every command inherits.
 
     One uv cache for all projects, no Python downloads, no inherited virtualenv, and the
-    matrix's interpreters reachable by name on PATH.
+    matrix's interpreters reachable by name on PATH. Stops the run at once, with what to
+    install, when a program every generation needs is missing.
     """
+    problem = missing_tool_message()
+    if problem is not None:
+        pytest.exit(problem, returncode=3)
     os.environ.setdefault("UV_CACHE_DIR", str(CACHE_DIR / "uv"))
     os.environ["UV_PYTHON_DOWNLOADS"] = "never"
     os.environ.pop("VIRTUAL_ENV", None)
@@ -103,6 +110,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "combination" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(callspec.params["combination"].id))
+
+
+def require_interpreter(version: str) -> None:
+    """Skip (fail under CI) what needs a Python version that is not installed here."""
+    if version in MISSING_INTERPRETERS:
+        reason = missing_interpreter_reason(version)
+        if running_in_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Every test of a combination whose Python is missing stops here, for one reason."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "combination" in callspec.params:
+        require_interpreter(callspec.params["combination"].python_version)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -285,6 +308,8 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
 
     Renders the working tree of this repository (``vcs_ref="HEAD"`` includes uncommitted
     changes) with copier's Python API. Results are cached per answers unless ``fresh``.
+    A generation with tasks for a Python version that is not installed is skipped, or
+    fails when running in CI.
     """
     cache: dict[tuple[object, ...], Project] = {}
 
@@ -294,6 +319,8 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
         key = (tuple(sorted(answers.items())), skip_tasks)
         if not fresh and key in cache:
             return cache[key]
+        if not skip_tasks and "python_version" in answers:
+            require_interpreter(answers["python_version"])
         destination = tmp_path_factory.mktemp("project") / "generated"
         started = time.monotonic()
         # Copier runs tasks with plumbum's copy of the environment, taken when plumbum was
@@ -328,15 +355,6 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
 @pytest.fixture
 def project(generate: Generate, combination: Combination) -> Project:
     """The project generated (with copy-time tasks) for this test's combination."""
-    if combination.python_version in MISSING_INTERPRETERS:
-        pytest.fail(
-            f"Python {combination.python_version} is not installed, so the "
-            f"{combination.id} combination cannot be generated. Install it (for example "
-            f"`pyenv install {combination.python_version}` or the python"
-            f"{combination.python_version} system package), or deselect it with "
-            f"-k 'not {combination.id}'.",
-            pytrace=False,
-        )
     return generate(combination.answers)
 
 

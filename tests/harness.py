@@ -135,6 +135,24 @@ def _runs(interpreter: Path) -> bool:
     return result.returncode == 0
 
 
+def _found_by_uv(version: str) -> Path | None:
+    """An interpreter uv finds by itself (its own installs, PATH), never a virtualenv's."""
+    try:
+        result = subprocess.run(
+            ["uv", "python", "find", "--system", version],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+    except OSError:
+        return None
+    path = Path(result.stdout.strip())
+    return path if result.returncode == 0 and path.is_absolute() and _runs(path) else None
+
+
 def provide_interpreters(versions: Sequence[str]) -> tuple[Path, list[str]]:
     """Make ``python3.X`` for every version resolvable by uv, without downloading anything.
 
@@ -149,10 +167,13 @@ def provide_interpreters(versions: Sequence[str]) -> tuple[Path, list[str]]:
     for version in versions:
         found = next((c for c in _interpreter_candidates(version) if c.exists() and _runs(c)), None)
         if found is None:
-            if shutil.which(f"python{version}") is None or not _runs(
-                Path(str(shutil.which(f"python{version}")))
-            ):
-                missing.append(version)
+            on_path = shutil.which(f"python{version}")
+            if on_path is not None and _runs(Path(on_path)):
+                continue
+            found = _found_by_uv(version)
+        if found is None:
+            missing.append(version)
+            (links / f"python{version}").unlink(missing_ok=True)
             continue
         link = links / f"python{version}"
         temporary = links / f".python{version}.{os.getpid()}"
@@ -160,6 +181,55 @@ def provide_interpreters(versions: Sequence[str]) -> tuple[Path, list[str]]:
         temporary.symlink_to(found)
         temporary.replace(link)
     return links, missing
+
+
+def running_in_ci() -> bool:
+    """True when the CI variable is set to anything but an empty, false or zero value."""
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def missing_interpreter_reason(version: str) -> str:
+    """Why combinations on this Python version cannot run here, and how to install it."""
+    return (
+        f"Python {version} is not installed, so the combinations that generate for it cannot "
+        f"run. Install it with `uv python install {version}`, `pyenv install {version}` or the "
+        f"system's python{version} package (on CI, where CI=true, they fail instead of being "
+        "skipped)."
+    )
+
+
+# Programs the tests run, and how to get each one.
+REQUIRED_TOOLS = {
+    "uv": (
+        "`make test` installs uv privately when it is missing and puts it on PATH; otherwise "
+        "install uv (https://docs.astral.sh/uv/getting-started/installation/) and put it on PATH"
+    ),
+    "git": "install it with `apt-get install git` (Copier reads the template's versions from git)",
+}
+
+
+def missing_tool_message() -> str | None:
+    """A sentence naming the first required program that does not run, and how to get it."""
+    for name, advice in REQUIRED_TOOLS.items():
+        try:
+            works = (
+                subprocess.run(
+                    [name, "--version"],
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=60,
+                    check=False,
+                ).returncode
+                == 0
+            )
+        except OSError:
+            works = False
+        if not works:
+            return (
+                f"The template's tests need `{name}`, which is not installed or does not run "
+                f"from PATH; {advice}."
+            )
+    return None
 
 
 def free_port() -> int:

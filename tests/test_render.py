@@ -391,7 +391,7 @@ def test_tasks_explain_instead_of_failing_without_uv(
     with local.env(PATH=path):
         copy_template(destination, {})
     output = capfd.readouterr().out
-    assert "uv is not installed, so uv.lock was not created" in output
-    assert "uv is not installed, so docs/openapi.json was not written" in output
+    assert "uv is not installed, so uv.lock, .venv and docs/openapi.json were not created" in output
+    assert "\n  make fmt openapi\n" in output
     assert (destination / "pyproject.toml").is_file()
     assert not (destination / "uv.lock").exists()
