@@ -464,7 +464,12 @@ def wait_until_ready(
 
 @contextmanager
 def running_service(
-    project: Project, env: Mapping[str, str], log: Path, *, ready_path: str = "/health/ready"
+    project: Project,
+    env: Mapping[str, str],
+    log: Path,
+    *,
+    ready_path: str = "/health/ready",
+    timeout: float = 30,
 ) -> Iterator[str]:
     """Serve the generated project with `python -m <package>` on SERVER__PORT; yields its URL."""
     base = f"http://127.0.0.1:{env['SERVER__PORT']}"
@@ -480,7 +485,7 @@ def running_service(
             start_new_session=True,
         )
     try:
-        wait_until_ready(base + ready_path, server, log)
+        wait_until_ready(base + ready_path, server, log, timeout)
         yield base
         assert server.poll() is None, "the service died during the test"
     finally:

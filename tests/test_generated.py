@@ -8,7 +8,6 @@ migrated database), cached on the Project object, so they also work when run one
 from __future__ import annotations
 
 import secrets
-import subprocess
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -21,11 +20,10 @@ from tests.harness import (
     clean_env,
     dev_tool,
     free_port,
-    kill_group,
     record_timing,
     run,
+    running_service,
     tail,
-    wait_until_ready,
 )
 
 if TYPE_CHECKING:
@@ -175,7 +173,13 @@ def test_read_only_units_expose_no_writes(project: Project, tmp_path: Path) -> N
     probe.write_text(_READ_ONLY_PROBE.format(package=project.package_name), encoding="utf-8")
 
     result = uv_run(
-        project, "mypy", "--strict", str(probe), what="mypy read-only probe", timeout=300, check=False
+        project,
+        "mypy",
+        "--strict",
+        str(probe),
+        what="mypy read-only probe",
+        timeout=300,
+        check=False,
     )
 
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
@@ -251,25 +255,11 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         env=env,
     )
 
-    port = free_port()
     env["SERVER__HOST"] = "127.0.0.1"
-    env["SERVER__PORT"] = str(port)
+    env["SERVER__PORT"] = str(free_port())
     log = tmp_path / "service.log"
     started = time.monotonic()
-    with log.open("w", encoding="utf-8") as log_stream:
-        server = subprocess.Popen(
-            ["uv", "run", "--locked", "python", "-m", project.package_name],
-            cwd=project.path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_stream,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_until_ready(f"{base}/health/ready", server, log, READY_TIMEOUT_SECONDS)
+    with running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base:
         record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
         # A project may state in schemathesis.toml which responses its contract allows
         # (e.g. 412 for a stale If-Match); everything else stays at --checks all.
@@ -302,6 +292,3 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
             f"--- service log (tail) ---\n"
             f"{tail(log.read_text(encoding='utf-8', errors='replace'), 40)}"
         )
-        assert server.poll() is None, "the service died during the fuzzing run"
-    finally:
-        kill_group(server)
