@@ -29,7 +29,7 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     forwarded_allow_ips: str = "127.0.0.1"
-    graceful_shutdown_seconds: int = Field(default=10, ge=1, le=300)
+    graceful_shutdown_seconds: int = Field(default=5, ge=1, le=300)
 
 
 class DatabaseSettings(BaseModel):
