@@ -29,14 +29,18 @@ class ServerSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     forwarded_allow_ips: str = "127.0.0.1"
+    graceful_shutdown_seconds: int = Field(default=5, ge=1, le=300)
 
 
 class DatabaseSettings(BaseModel):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///./dev.db")
     pool_size: int = Field(default=20, ge=1, le=100)
     max_overflow: int = Field(default=10, ge=0, le=100)
-    pool_timeout_seconds: PositiveSeconds = 5
-    connect_timeout_seconds: PositiveSeconds = 5
+    pool_timeout_seconds: PositiveSeconds = 1
+    connect_timeout_seconds: PositiveSeconds = 1
+    command_timeout_seconds: PositiveSeconds = 1
+    request_timeout_seconds: PositiveSeconds = 1.5
+    ping_after_idle_seconds: float = Field(default=1, ge=0, le=3600)
     statement_timeout_ms: int = Field(default=10_000, ge=0)
     echo: bool = False
 
