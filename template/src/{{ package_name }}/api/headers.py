@@ -30,13 +30,13 @@ REQUEST_ID = ResponseHeader(
 )
 ETAG = ResponseHeader(
     "ETag",
-    "Version of the item as a strong entity tag; send it in `If-Match` to change or delete "
-    "only that version.",
+    "Version of the resource as a strong entity tag; send it in `If-Match` to change or "
+    "delete only that version.",
     {"type": "string", "examples": ['"1"']},
 )
 LOCATION = ResponseHeader(
     "Location",
-    "Path of the created item.",
+    "Path of the created resource.",
     {
         "type": "string",
         "format": "uri-reference",
