@@ -377,7 +377,7 @@ def copy_template(
 
 def missing_tool(message: str) -> NoReturn:
     """Skip a test whose tool is not installed here; under CI=true that is a failure."""
-    if os.environ.get("CI") == "true":
+    if running_in_ci():
         pytest.fail(f"{message} (CI=true: .ci/run should have installed it)", pytrace=False)
     pytest.skip(message)
 
