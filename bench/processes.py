@@ -34,8 +34,10 @@ def _read_stat(pid: int) -> _Stat | None:
     # The name is in parentheses and may contain spaces or parentheses itself.
     name = text[text.index("(") + 1 : text.rindex(")")]
     fields = text[text.rindex(")") + 2 :].split()
-    # After the name: state, ppid, ...; utime and stime are fields 14 and 15 of stat(5).
-    return _Stat(pid, int(fields[1]), name, int(fields[11]) + int(fields[12]))
+    # After the name come state (field 3 of proc_pid_stat(5)), ppid (4), ...: utime (14) and
+    # stime (15) are the process's own CPU time, cutime (16) and cstime (17) that of children
+    # it has waited for, such as PostgreSQL backends of connections closed meanwhile.
+    return _Stat(pid, int(fields[1]), name, sum(int(value) for value in fields[11:15]))
 
 
 def process_tree(root: int) -> list[_Stat]:
@@ -57,7 +59,7 @@ def process_tree(root: int) -> list[_Stat]:
 
 
 def cpu_seconds(root: int) -> float:
-    """User plus system CPU time used so far by the server processes under root."""
+    """CPU seconds (user + system) of the processes under root, and of children they reaped."""
     return sum(stat.cpu_ticks for stat in process_tree(root)) / CLOCK_TICKS
 
 
