@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -47,6 +48,8 @@ class LoadResult:
     p99_us: int
     mean_us: float
     max_us: int
+    client_cpu_seconds: float = 0.0
+    """CPU time wrk itself used: near the duration means the client, not the server, was full."""
 
     @property
     def socket_errors(self) -> int:
@@ -151,6 +154,9 @@ def run_wrk(
         text=True,
         start_new_session=True,
     )
+    # wrk is this process's only child that ends meanwhile, so the children's CPU time grows by
+    # exactly wrk's.
+    client_cpu_before = _children_cpu_seconds()
     timer = None
     if seconds != math.ceil(seconds):
         timer = threading.Timer(seconds, _interrupt, (process,))
@@ -163,13 +169,20 @@ def run_wrk(
     finally:
         if timer is not None:
             timer.cancel()
+    client_cpu = round(_children_cpu_seconds() - client_cpu_before, 3)
     for line in stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
-            return LoadResult(**json.loads(line.removeprefix(RESULT_PREFIX)))
+            numbers = json.loads(line.removeprefix(RESULT_PREFIX))
+            return LoadResult(**numbers, client_cpu_seconds=client_cpu)
     raise LoadError(
         f"wrk ({workload}) exited with {process.returncode} without a result line:\n"
         f"{stdout.strip()}\n{stderr.strip()}"
     )
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _interrupt(process: subprocess.Popen[str]) -> None:

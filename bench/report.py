@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bench.run import Outcome, Settings
 
 TARGETS = ("floor", "service")
+BUSY_CLIENT = 0.9
+"""Above this share of one CPU, wrk may have limited the rate it measured."""
 
 
 def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def _target_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "cpu_us_per_request": round(mean("cpu_us_per_request"), 1),
         "database_cpu_us_per_request": round(mean("database_cpu_us_per_request"), 1),
         "rss_mb": max(row["rss_mb"] for row in rows),
+        "client_cpu_share": max(row["client_cpu_share"] or 0 for row in rows),
         "non_2xx": sum(row["non_2xx"] for row in rows),
         "socket_errors": sum(row["socket_errors"] for row in rows),
     }
@@ -108,6 +111,13 @@ def format_table(summary: dict[str, Any]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     for workload, entry in summary.items():
+        for name in TARGETS:
+            share = entry[name]["client_cpu_share"]
+            if share > BUSY_CLIENT:
+                lines.append(
+                    f"note: wrk used {share:.0%} of its CPU in {workload} on the {name}, so that "
+                    "rate may be wrk's limit rather than the server's"
+                )
         if "creates" in entry["floor"]:
             lines.append("")
             lines.append(

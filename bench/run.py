@@ -161,6 +161,9 @@ def measure(
         "cpu_us_per_request": round(server_cpu * 1e6 / requests, 1),
         "database_cpu_us_per_request": round(database_cpu * 1e6 / requests, 1),
         "rss_mb": round(rss_megabytes(target.process.pid), 1),
+        "client_cpu_share": round(measured.client_cpu_seconds / (measured.duration_us / 1e6), 3)
+        if measured.duration_us
+        else None,
         "measured": measured.as_dict(),
         "warmup": warmup.as_dict() if warmup else None,
     }
