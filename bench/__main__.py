@@ -9,6 +9,7 @@ not 2xx, a socket error occurred, an acknowledged create was not stored or a ser
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -78,25 +79,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     source.add_argument(
         "--project",
         type=Path,
+        metavar="PATH",
         help="benchmark this generated project instead of generating one (uv sync runs "
         "there only when it has no .venv)",
     )
     parser.add_argument(
-        "--items", type=_positive_int, help=f"items seeded before the runs ({FULL['items']})"
+        "--items",
+        type=_positive_int,
+        metavar="N",
+        help=f"items seeded before the runs ({FULL['items']})",
     )
     parser.add_argument(
-        "--connections", type=_positive_int, default=32, help="wrk connections (32)"
+        "--connections", type=_positive_int, default=32, metavar="N", help="wrk connections (32)"
     )
     parser.add_argument(
         "--warmup",
         type=_seconds,
+        metavar="SECONDS",
         help=f"seconds of load before each measurement, not counted ({FULL['warmup']:g})",
     )
     parser.add_argument(
-        "--duration", type=_seconds, help=f"seconds of each measurement ({FULL['duration']:g})"
+        "--duration",
+        type=_seconds,
+        metavar="SECONDS",
+        help=f"seconds of each measurement ({FULL['duration']:g})",
     )
     parser.add_argument(
-        "--rounds", type=_positive_int, help=f"rounds over all workloads ({FULL['rounds']})"
+        "--rounds",
+        type=_positive_int,
+        metavar="N",
+        help=f"rounds over all workloads ({FULL['rounds']})",
     )
     parser.add_argument(
         "--workload",
@@ -112,6 +124,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
+        metavar="FILE",
         help="the JSON results file (build/bench/results-<UTC timestamp>.json)",
     )
     args = parser.parse_args(argv)
@@ -130,16 +143,23 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    started_at = datetime.now(UTC).replace(microsecond=0)
-    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
-    run_dir = BUILD_DIR / f"run-{stamp}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    output = args.output or BUILD_DIR / f"results-{stamp}.json"
+    if not {0, 1} <= os.sched_getaffinity(0):
+        print(
+            "The benchmark pins the servers to CPU 0 and wrk to CPU 1, but this process may "
+            f"only use CPUs {sorted(os.sched_getaffinity(0))}.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         wrk = ensure_wrk()
     except LoadError as error:
         print(error, file=sys.stderr)
         return 2
+    started_at = datetime.now(UTC).replace(microsecond=0)
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    run_dir = BUILD_DIR / f"run-{stamp}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    output = args.output or BUILD_DIR / f"results-{stamp}.json"
     settings = Settings(
         answers=dict(args.answer),
         project=args.project,
