@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -116,7 +117,10 @@ class ManagedProcess:
         text = self.log.read_text(encoding="utf-8", errors="replace").rstrip()
         return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
-    def check_alive(self) -> None:
+    def check_alive(self, grace: float = 0.0) -> None:
+        """Raise ServerDiedError if the program ended, waiting up to `grace` seconds for it."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=grace)
         if self.process.poll() is not None:
             raise ServerDiedError(
                 f"{self.name} exited with status {self.process.returncode}; "

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.api_client import seed_items
 from bench.database import BenchDatabase
-from bench.load import LoadResult, run_wrk
+from bench.load import LoadError, LoadResult, run_wrk
 from bench.processes import cpu_seconds, rss_megabytes
 from bench.project import BenchProject, ensure_environment, generate, migrate, open_project
 from bench.servers import Target, service_env, start_floor, start_service
@@ -177,15 +177,20 @@ def measure(
 def _wrk(
     settings: Settings, target: Target, workload: str, seconds: float, args: tuple[str, ...]
 ) -> LoadResult:
-    return run_wrk(
-        settings.wrk,
-        workload,
-        target.base_url,
-        connections=settings.connections,
-        seconds=seconds,
-        script_args=args,
-        cpus=LOAD_CPUS,
-    )
+    try:
+        return run_wrk(
+            settings.wrk,
+            workload,
+            target.base_url,
+            connections=settings.connections,
+            seconds=seconds,
+            script_args=args,
+            cpus=LOAD_CPUS,
+        )
+    except LoadError:
+        # wrk fails when it cannot connect: say so if the server is the reason.
+        target.process.check_alive(grace=2)
+        raise
 
 
 def _problems(record: dict[str, Any]) -> list[str]:
