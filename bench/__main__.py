@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup=args.warmup,
         duration=args.duration,
         rounds=args.rounds,
-        workloads=tuple(args.workload or WORKLOADS),
+        workloads=tuple(name for name in WORKLOADS if name in (args.workload or WORKLOADS)),
         run_dir=run_dir,
         wrk=wrk,
     )
