@@ -55,9 +55,7 @@ def start_service(project: BenchProject, database_url: str, log: Path) -> Target
         log=log,
         cpus=SERVER_CPUS,
     )
-    target = Target("service", port, process)
-    target.ready_seconds = wait_until_ready(process, port, "/health/ready")
-    return target
+    return _when_ready(Target("service", port, process), "/health/ready")
 
 
 def start_floor(project: BenchProject, asyncpg_dsn: str, log: Path) -> Target:
@@ -96,6 +94,14 @@ def start_floor(project: BenchProject, asyncpg_dsn: str, log: Path) -> Target:
         log=log,
         cpus=SERVER_CPUS,
     )
-    target = Target("floor", port, process)
-    target.ready_seconds = wait_until_ready(process, port, "/health/live")
+    return _when_ready(Target("floor", port, process), "/health/live")
+
+
+def _when_ready(target: Target, path: str) -> Target:
+    """Wait until `path` answers 200; a server that never gets there is stopped, not left."""
+    try:
+        target.ready_seconds = wait_until_ready(target.process, target.port, path)
+    except BaseException:
+        target.process.stop()
+        raise
     return target
