@@ -10,6 +10,8 @@ DEMO_DIR := build/demo
 PYTEST_ARGS ?=
 # Parallel pytest workers; every combination stays on one worker (--dist loadgroup).
 PYTEST_WORKERS ?= auto
+# Options of the benchmark, e.g. `make bench ARGS="--quick --project build/demo"`.
+ARGS ?=
 
 # When the machine has no working uv, `ensure-uv` installs one into a private virtual
 # environment (pip refuses to install outside one on Debian 12 and Ubuntu 24.04) and links
@@ -66,12 +68,16 @@ demo-project: ensure-uv ## Generate build/demo with the default answers (reused 
 test: ensure-uv ## Run the template's tests (all of them; see docs/contributing.md)
 	uv run --locked pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
+.PHONY: bench
+bench: ensure-uv ## Benchmark a generated service against a raw floor app (ARGS="--quick", ...)
+	uv run --locked python -m bench $(ARGS)
+
 .PHONY: lint
-lint: ensure-uv ## Lint and format-check extensions/ and tests/
+lint: ensure-uv ## Lint and format-check extensions/, tests/ and bench/
 	uv run --locked ruff check . && uv run --locked ruff format --check .
 
 .PHONY: fmt
-fmt: ensure-uv ## Fix lint findings and format extensions/ and tests/
+fmt: ensure-uv ## Fix lint findings and format extensions/, tests/ and bench/
 	uv run --locked ruff check --fix . && uv run --locked ruff format .
 
 .PHONY: clean

@@ -1,0 +1,141 @@
+"""The generated project under test: generate it, or take an existing one, and ready it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from plumbum import local
+
+from tests.harness import (
+    REPO_ROOT,
+    clean_env,
+    copy_template,
+    missing_interpreter_reason,
+    provide_interpreters,
+    tail,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+ANSWERS_FILE = ".copier-answers.yml"
+REPORTED_PACKAGES = frozenset(
+    {"fastapi", "starlette", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools"}
+)
+
+
+class ProjectError(RuntimeError):
+    """The project cannot be generated, set up or migrated; the message says why."""
+
+
+@dataclass
+class BenchProject:
+    path: Path
+    package: str
+    answers: dict[str, object]
+    copy_seconds: float | None = None
+    """Wall time of `copier copy`, when this run generated the project."""
+    packages: dict[str, str] = field(default_factory=dict)
+    """Versions of the server stack in the project's environment (the floor uses them too)."""
+
+
+def default_python_version() -> str:
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return str(config["python_version"]["default"])
+
+
+def generate(destination: Path, answers: Mapping[str, str]) -> BenchProject:
+    """Copy the template's working tree with these answers (defaults for the rest).
+
+    Copier runs the copy-time task (lock, sync, OpenAPI export) as for any user; the
+    interpreter for the chosen Python is found without downloading, as in the tests.
+    """
+    version = answers.get("python_version", default_python_version())
+    links, missing = provide_interpreters([version])
+    if missing:
+        raise ProjectError(missing_interpreter_reason(version))
+    os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
+    started = time.monotonic()
+    # Copier runs its tasks with plumbum's copy of the environment, taken at import time.
+    with local.env():
+        local.env.clear()
+        local.env.update(clean_env())
+        copy_template(destination, answers)
+    copy_seconds = time.monotonic() - started
+    project = open_project(destination)
+    project.copy_seconds = copy_seconds
+    return project
+
+
+def open_project(path: Path) -> BenchProject:
+    path = path.resolve()
+    answers_file = path / ANSWERS_FILE
+    if not answers_file.is_file():
+        raise ProjectError(f"{path} is not a generated project: it has no {ANSWERS_FILE}.")
+    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
+    answers = {key: value for key, value in answers.items() if not key.startswith("_")}
+    return BenchProject(path=path, package=_package_name(path, answers), answers=answers)
+
+
+def _package_name(path: Path, answers: Mapping[str, object]) -> str:
+    if isinstance(answers.get("package_name"), str):
+        return str(answers["package_name"])
+    entry_points = sorted((path / "src").glob("*/__main__.py"))
+    if len(entry_points) != 1:
+        raise ProjectError(f"Expected one package with a __main__.py under {path / 'src'}.")
+    return entry_points[0].parent.name
+
+
+def run_in(project: BenchProject, command: Sequence[str], env: Mapping[str, str], what: str) -> str:
+    """Run a command inside the project; its output, or ProjectError with the output's end."""
+    result = subprocess.run(
+        list(command),
+        cwd=project.path,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ProjectError(
+            f"{what} failed: `{' '.join(command)}` exited with {result.returncode} in "
+            f"{project.path}\n{tail(result.stdout, 30)}\n{tail(result.stderr, 30)}"
+        )
+    return result.stdout
+
+
+def ensure_environment(project: BenchProject) -> None:
+    """`uv sync` when the project has no .venv yet; then read the server stack's versions."""
+    if not (project.path / ".venv").is_dir():
+        print(f"{project.path} has no .venv: running uv sync.", flush=True)
+        python = str(project.answers.get("python_version", default_python_version()))
+        links, _ = provide_interpreters([python])
+        env = clean_env({"PATH": os.pathsep.join([str(links), os.environ.get("PATH", "")])})
+        locked = ["--locked"] if (project.path / "uv.lock").is_file() else []
+        run_in(project, ["uv", "sync", *locked, "--python", python], env, "uv sync")
+    project.packages = _installed_versions(project.path / ".venv")
+
+
+def _installed_versions(venv: Path) -> dict[str, str]:
+    versions = {}
+    for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in {"version", "version_info"}:
+            versions["python"] = value.strip()
+    for metadata in venv.glob("lib/python*/site-packages/*.dist-info"):
+        name, _, version = metadata.name.removesuffix(".dist-info").rpartition("-")
+        if name.lower() in REPORTED_PACKAGES:
+            versions[name.lower()] = version
+    return dict(sorted(versions.items()))
+
+
+def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
+    run_in(project, ["uv", "run", "--no-sync", "alembic", "upgrade", "head"], env, "Migrating")

@@ -1,0 +1,206 @@
+"""From measurements to the summary table on stdout and the JSON results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.run import Outcome, Settings
+
+TARGETS = ("floor", "service")
+BUSY_CLIENT = 0.9
+"""Above this share of one CPU, wrk may have limited the rate it measured."""
+
+
+def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) -> dict[str, Any]:
+    """Per workload and target: means over rounds (RSS: the largest), errors summed.
+
+    The ratio is service/floor requests per second, computed within each round (both
+    targets measured minutes apart at most) and then averaged over the rounds.
+    """
+    summary: dict[str, Any] = {}
+    for workload in workloads:
+        rows = [row for row in measurements if row["workload"] == workload]
+        by_target = {name: [row for row in rows if row["target"] == name] for name in TARGETS}
+        if not all(by_target.values()):
+            continue
+        entry: dict[str, Any] = {name: _target_summary(by_target[name]) for name in TARGETS}
+        ratios = []
+        for floor_row in by_target["floor"]:
+            service_row = next(
+                (row for row in by_target["service"] if row["round"] == floor_row["round"]), None
+            )
+            if service_row and floor_row["requests_per_second"]:
+                ratios.append(service_row["requests_per_second"] / floor_row["requests_per_second"])
+        entry["ratios"] = [round(ratio, 4) for ratio in ratios]
+        entry["ratio"] = round(statistics.fmean(ratios), 4) if ratios else None
+        summary[workload] = entry
+    return summary
+
+
+def _target_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def mean(key: str) -> float:
+        return round(statistics.fmean(row[key] for row in rows), 3)
+
+    result: dict[str, Any] = {
+        "rounds": len(rows),
+        "requests_per_second": round(statistics.fmean(r["requests_per_second"] for r in rows), 1),
+        "p50_ms": mean("p50_ms"),
+        "p99_ms": mean("p99_ms"),
+        "cpu_us_per_request": round(mean("cpu_us_per_request"), 1),
+        "database_cpu_us_per_request": round(mean("database_cpu_us_per_request"), 1),
+        "rss_mb": max(row["rss_mb"] for row in rows),
+        "client_cpu_share": max(row["client_cpu_share"] or 0 for row in rows),
+        "non_2xx": sum(row["non_2xx"] for row in rows),
+        "socket_errors": sum(row["socket_errors"] for row in rows),
+    }
+    creates = [row["creates"] for row in rows if "creates" in row]
+    if creates:
+        result["creates"] = {
+            "acknowledged": sum(c["acknowledged"] for c in creates),
+            "stored": sum(c["stored"] for c in creates),
+        }
+    return result
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    header = (
+        "workload",
+        "floor req/s",
+        "service req/s",
+        "ratio",
+        "floor p50/p99 ms",
+        "service p50/p99 ms",
+        "floor CPU us/req",
+        "service CPU us/req",
+        "non-2xx",
+        "RSS MB floor/service",
+    )
+    rows = [header]
+    for workload, entry in summary.items():
+        floor, service = entry["floor"], entry["service"]
+        errors = sum(entry[name]["non_2xx"] + entry[name]["socket_errors"] for name in TARGETS)
+        non_2xx = floor["non_2xx"] + service["non_2xx"]
+        rows.append(
+            (
+                workload,
+                f"{floor['requests_per_second']:.0f}",
+                f"{service['requests_per_second']:.0f}",
+                f"{entry['ratio']:.3f}" if entry["ratio"] is not None else "-",
+                f"{floor['p50_ms']:.2f} / {floor['p99_ms']:.2f}",
+                f"{service['p50_ms']:.2f} / {service['p99_ms']:.2f}",
+                f"{floor['cpu_us_per_request']:.0f}",
+                f"{service['cpu_us_per_request']:.0f}",
+                str(non_2xx) if errors == non_2xx else f"{non_2xx} (+{errors - non_2xx} socket)",
+                f"{floor['rss_mb']:.0f} / {service['rss_mb']:.0f}",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    for workload, entry in summary.items():
+        for name in TARGETS:
+            share = entry[name]["client_cpu_share"]
+            if share > BUSY_CLIENT:
+                lines.append(
+                    f"note: wrk used {share:.0%} of its CPU in {workload} on the {name}, so that "
+                    "rate may be wrk's limit rather than the server's"
+                )
+        if "creates" in entry["floor"]:
+            lines.append("")
+            lines.append(
+                f"{workload}: rows stored / creates acknowledged: "
+                + ", ".join(
+                    f"{name} {entry[name]['creates']['stored']} / "
+                    f"{entry[name]['creates']['acknowledged']}"
+                    for name in TARGETS
+                )
+            )
+    return "\n".join(lines)
+
+
+def machine_info(settings: Settings) -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or None,
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "wrk": _first_line([settings.wrk, "--version"]),
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _first_line(command: list[str]) -> str | None:
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
+def results_document(
+    settings: Settings, outcome: Outcome, summary: dict[str, Any], started_at: str
+) -> dict[str, Any]:
+    project = outcome.project
+    return {
+        "format": 1,
+        "started_at": started_at,
+        "answers": project.answers if project else settings.answers,
+        "project": str(project.path) if project else None,
+        "package": project.package if project else None,
+        "copier_copy_seconds": round(project.copy_seconds, 2)
+        if project and project.copy_seconds is not None
+        else None,
+        "machine": machine_info(settings),
+        "software": {
+            "project_environment": project.packages if project else {},
+            "postgres_bin_dir": outcome.postgres_bin_dir,
+        },
+        "settings": settings.as_dict(),
+        "seed_seconds": round(outcome.seed_seconds, 2) if outcome.seed_seconds else None,
+        "ready_seconds": {name: round(value, 2) for name, value in outcome.ready_seconds.items()},
+        "measurements": outcome.measurements,
+        "summary": summary,
+        "failures": outcome.failures,
+        "passed": not outcome.failures,
+    }
+
+
+def write_results(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,72 @@
+"""The benchmark harness runs end to end on a generated project (`python -m bench --quick`).
+
+Only the harness's own promises are checked: every workload measured on both targets, no
+error answers, every acknowledged create stored. Throughput is never asserted; it depends on
+the machine (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+from tests.harness import REPO_ROOT, clean_env, missing_tool, run, tail
+from tests.postgres_server import PostgresUnavailableError, postgres_bin_dir
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import Generate
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
+
+WORKLOADS = ("get_one", "list_50", "create", "health")
+TARGETS = ("floor", "service")
+
+
+def default_answers() -> dict[str, str]:
+    """The answers `copier copy --defaults` gives; python_version lets the harness skip it."""
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    return {"python_version": str(config["python_version"]["default"])}
+
+
+def test_quick_run_measures_every_workload_on_both_targets(
+    generate: Generate, tmp_path: Path
+) -> None:
+    if shutil.which("wrk") is None:
+        missing_tool("wrk is not installed, so the benchmark cannot run (apt-get install wrk)")
+    try:
+        postgres_bin_dir()
+    except PostgresUnavailableError as error:
+        missing_tool(str(error))
+    project = generate(default_answers())
+    output = tmp_path / "results.json"
+    command = [sys.executable, "-m", "bench", "--quick", "--project", str(project.path)]
+
+    result = run(
+        [*command, "--output", str(output)],
+        cwd=REPO_ROOT,
+        step="python -m bench --quick",
+        timeout=600,
+        env=clean_env(),
+        check=False,
+    )
+
+    assert result.returncode == 0, f"{tail(result.stdout, 80)}\n{tail(result.stderr, 40)}"
+    document = json.loads(output.read_text(encoding="utf-8"))
+    assert document["passed"], document["failures"]
+    measured = {(row["workload"], row["target"]) for row in document["measurements"]}
+    assert measured == {(workload, target) for workload in WORKLOADS for target in TARGETS}
+    for row in document["measurements"]:
+        where = f"round {row['round']}, {row['workload']} on the {row['target']}"
+        assert row["requests"] > 0, where
+        assert row["non_2xx"] == 0, where
+        assert row["socket_errors"] == 0, where
+        if row["workload"] == "create":
+            assert row["creates"]["stored"] >= row["creates"]["acknowledged"] > 0, where
+    assert set(document["summary"]) == set(WORKLOADS)
