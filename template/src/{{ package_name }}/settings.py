@@ -27,7 +27,9 @@ class LogSettings(BaseModel):
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    workers: int = Field(default=0, ge=0, le=64)
+    """Worker processes; 0 starts one per CPU the process may use."""
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     forwarded_allow_ips: str = "127.0.0.1"
     graceful_shutdown_seconds: int = Field(default=5, ge=1, le=300)
 
