@@ -33,12 +33,16 @@ class Target:
 
 
 def service_env(database_url: str, port: int | None = None) -> dict[str, str]:
-    """Production settings, access log on (INFO), one worker, a fresh secret."""
+    """Production settings, JSON access log on (INFO), one worker, a fresh secret.
+
+    Set explicitly, because the project's `.env` (local development) would otherwise choose
+    readable log lines."""
     env = {
         "ENVIRONMENT": "production",
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "DATABASE__URL": database_url,
         "LOG__LEVEL": "INFO",
+        "LOG__JSON": "true",
     }
     if port is not None:
         env |= {"SERVER__HOST": "127.0.0.1", "SERVER__PORT": str(port), "SERVER__WORKERS": "1"}
