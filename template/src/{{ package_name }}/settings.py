@@ -24,6 +24,13 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
 
 
+class TelemetrySettings(BaseModel):
+    enabled: bool = False
+    """FastAPI's native OpenTelemetry instrumentation, through the global providers. Off, it
+    costs nothing; on without an OpenTelemetry SDK configured, it records nothing and still
+    checks for providers on every request."""
+
+
 class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -64,6 +71,7 @@ class Settings(BaseSettings):
     debug: bool = False
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
     log: LogSettings = LogSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
