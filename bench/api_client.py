@@ -43,10 +43,12 @@ def wait_until_ready(server: ManagedProcess, port: int, path: str, timeout: floa
     )
 
 
-def seed_items(port: int, count: int) -> list[str]:
+def seed_items(port: int, count: int, authorization: str | None = None) -> list[str]:
     """Create `count` items through POST /items on one keep-alive connection; their ids."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)
     headers = {"Content-Type": "application/json"}
+    if authorization:
+        headers["Authorization"] = authorization
     ids = []
     try:
         for number in range(1, count + 1):

@@ -4,6 +4,13 @@
 
 local threads = {}
 
+-- A project generated with authentication gets a credential from the harness; every request
+-- carries it, to the floor as well, so both receive requests of the same size.
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
+
 function setup(thread)
   threads[#threads + 1] = thread
   thread:set("thread_number", #threads)

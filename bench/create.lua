@@ -2,7 +2,7 @@
 -- makes unique per run, target, round and phase; the thread number and a counter follow.
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
-local headers = { ["Content-Type"] = "application/json" }
+local headers = { ["Content-Type"] = "application/json", ["Authorization"] = wrk.headers["Authorization"] }
 local prefix
 local counter = 0
 

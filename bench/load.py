@@ -120,12 +120,14 @@ def run_wrk(
     seconds: float,
     script_args: Sequence[str] = (),
     cpus: str = "1",
+    authorization: str | None = None,
 ) -> LoadResult:
     """Run one workload against base_url for `seconds` and return wrk's numbers.
 
     wrk takes whole seconds only; for a fractional duration it gets the next whole number
     and is interrupted (SIGINT, after which it reports normally) when the time is up. The
-    rates use the duration wrk measured itself either way.
+    rates use the duration wrk measured itself either way. `authorization`, when given, is
+    sent as the `Authorization` header of every request.
     """
     command = [
         "taskset",
@@ -146,8 +148,10 @@ def run_wrk(
     ]
     if script_args:
         command += ["--", *script_args]
+    env = {**os.environ, "BENCH_AUTHORIZATION": authorization or ""}
     process = subprocess.Popen(
         command,
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

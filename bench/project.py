@@ -139,3 +139,16 @@ def _installed_versions(venv: Path) -> dict[str, str]:
 
 def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
     run_in(project, ["uv", "run", "--no-sync", "alembic", "upgrade", "head"], env, "Migrating")
+
+
+def issue_credential(project: BenchProject, env: Mapping[str, str]) -> str | None:
+    """The `Authorization` header value for the load, issued the way the project's README tells
+    operators to: a caller that reads and writes its own items. None without authentication."""
+    auth = project.answers.get("auth", "none")
+    if auth == "none":
+        return None
+    if auth == "api_key":
+        command = ["uv", "run", "--no-sync", "python", "-m", project.package, "create-api-key"]
+        key = run_in(project, [*command, "--name", "benchmark"], env, "Issuing an API key")
+        return f"Bearer {key.strip()}"
+    raise ProjectError(f"The benchmark cannot authenticate with auth={auth} yet.")

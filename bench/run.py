@@ -12,7 +12,14 @@ from bench.api_client import seed_items
 from bench.database import BenchDatabase
 from bench.load import LoadError, LoadResult, run_wrk
 from bench.processes import cpu_seconds, rss_megabytes
-from bench.project import BenchProject, ensure_environment, generate, migrate, open_project
+from bench.project import (
+    BenchProject,
+    ensure_environment,
+    generate,
+    issue_credential,
+    migrate,
+    open_project,
+)
 from bench.servers import Target, service_env, start_floor, start_service
 from tests.postgres_server import ThrowawayPostgres
 
@@ -88,11 +95,12 @@ def run(settings: Settings, outcome: Outcome) -> None:
         database = BenchDatabase(postgres)
         database.create()
         migrate(project, service_env(database.url))
+        authorization = issue_credential(project, service_env(database.url))
 
         service = start_service(project, database.url, settings.run_dir / "service.log")
         stack.callback(service.process.stop)
         started = time.monotonic()
-        ids = seed_items(service.port, settings.items)
+        ids = seed_items(service.port, settings.items, authorization)
         outcome.seed_seconds = time.monotonic() - started
         ids_file = settings.run_dir / "item-ids.txt"
         ids_file.write_text("".join(f"{item_id}\n" for item_id in ids), encoding="utf-8")
@@ -108,7 +116,14 @@ def run(settings: Settings, outcome: Outcome) -> None:
             for workload in settings.workloads:
                 for name in target_order(round_number):
                     script_args = _script_args(workload, ids_file, nonce, name, round_number)
-                    record = measure(settings, targets[name], database, workload, script_args)
+                    record = measure(
+                        settings,
+                        targets[name],
+                        database,
+                        workload,
+                        script_args,
+                        authorization=authorization,
+                    )
                     record = {"round": round_number, **record}
                     outcome.measurements.append(record)
                     outcome.failures.extend(_problems(record))
@@ -133,17 +148,34 @@ def measure(
     database: BenchDatabase,
     workload: str,
     script_args: dict[str, tuple[str, ...]],
+    *,
+    authorization: str | None = None,
 ) -> dict[str, Any]:
-    """Warm up, then measure one workload on one target; checks that the server survived."""
+    """Warm up, then measure one workload on one target; checks that the server survived.
+    `authorization` goes with every request, to both targets."""
     rows_before = database.count_items() if workload == "create" else None
     warmup: LoadResult | None = None
     if settings.warmup > 0:
-        warmup = _wrk(settings, target, workload, settings.warmup, script_args["warmup"])
+        warmup = _wrk(
+            settings,
+            target,
+            workload,
+            settings.warmup,
+            script_args["warmup"],
+            authorization=authorization,
+        )
         target.process.check_alive()
 
     postgres_pid = database.server_pid()
     server_cpu, database_cpu = cpu_seconds(target.process.pid), cpu_seconds(postgres_pid)
-    measured = _wrk(settings, target, workload, settings.duration, script_args["measured"])
+    measured = _wrk(
+        settings,
+        target,
+        workload,
+        settings.duration,
+        script_args["measured"],
+        authorization=authorization,
+    )
     server_cpu = cpu_seconds(target.process.pid) - server_cpu
     database_cpu = cpu_seconds(postgres_pid) - database_cpu
     target.process.check_alive()
@@ -175,7 +207,13 @@ def measure(
 
 
 def _wrk(
-    settings: Settings, target: Target, workload: str, seconds: float, args: tuple[str, ...]
+    settings: Settings,
+    target: Target,
+    workload: str,
+    seconds: float,
+    args: tuple[str, ...],
+    *,
+    authorization: str | None,
 ) -> LoadResult:
     try:
         return run_wrk(
@@ -186,6 +224,7 @@ def _wrk(
             seconds=seconds,
             script_args=args,
             cpus=LOAD_CPUS,
+            authorization=authorization,
         )
     except LoadError:
         # wrk fails when it cannot connect: say so if the server is the reason.

@@ -7,6 +7,7 @@ the fixtures and the tests.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -73,11 +74,12 @@ class Combination:
 
     python_version: str
     database: str
+    auth: str
     project_name: str
 
     @property
     def id(self) -> str:
-        return f"py{self.python_version}-{self.database}"
+        return f"py{self.python_version}-{self.database}-{self.auth}"
 
     @property
     def answers(self) -> dict[str, str]:
@@ -85,15 +87,85 @@ class Combination:
             "project_name": self.project_name,
             "python_version": self.python_version,
             "database": self.database,
+            "auth": self.auth,
         }
 
 
-COMBINATIONS = (
-    Combination("3.11", "postgres", "Example Service"),
-    Combination("3.12", "postgres", "Billing API v2"),
+CHOICES: dict[str, tuple[str, ...]] = {
+    "python_version": ("3.11", "3.12", "3.13"),
+    "database": ("postgres",),
+    "auth": ("none", "api_key"),
+}
+"""Every choice of every question that changes what is generated, in copier.yml's order."""
+
+PROJECT_NAMES = (
+    "Example Service",
+    "Billing API v2",
     # Near the length limit: ruff must re-wrap lines the template wrote for shorter names.
-    Combination("3.13", "postgres", "Café Orders Reconciliation Platform v2"),
+    "Café Orders Reconciliation Platform v2",
 )
+
+FULL_MATRIX_ENV = "FOUNDRY_FULL_MATRIX"
+"""Set to 1 to test every combination of answers instead of a set covering every pair."""
+
+
+def _all_pairs(choices: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
+    """A small set of answer combinations in which every pair of choices of two different
+    questions occurs at least once (greedy: each new combination covers the most pairs still
+    missing, ties broken by the order of the choices, so the set is stable)."""
+    questions = list(choices)
+    missing = {
+        ((first, a), (second, b))
+        for i, first in enumerate(questions)
+        for second in questions[i + 1 :]
+        for a in choices[first]
+        for b in choices[second]
+    }
+    chosen: list[dict[str, str]] = []
+    while missing:
+        best: dict[str, str] | None = None
+        best_covered = -1
+        for candidate in itertools.product(*(choices[question] for question in questions)):
+            answers = dict(zip(questions, candidate, strict=True))
+            covered = sum(
+                1
+                for i, first in enumerate(questions)
+                for second in questions[i + 1 :]
+                if ((first, answers[first]), (second, answers[second])) in missing
+            )
+            if covered > best_covered:
+                best, best_covered = answers, covered
+        assert best is not None
+        chosen.append(best)
+        missing -= {
+            ((first, best[first]), (second, best[second]))
+            for i, first in enumerate(questions)
+            for second in questions[i + 1 :]
+        }
+    return chosen
+
+
+def matrix(full: bool = False) -> tuple[Combination, ...]:
+    """The combinations the tests generate: all pairs by default, every one when `full`."""
+    if full:
+        points = [
+            dict(zip(CHOICES, values, strict=True))
+            for values in itertools.product(*CHOICES.values())
+        ]
+    else:
+        points = _all_pairs(CHOICES)
+    return tuple(
+        Combination(
+            python_version=point["python_version"],
+            database=point["database"],
+            auth=point["auth"],
+            project_name=PROJECT_NAMES[index % len(PROJECT_NAMES)],
+        )
+        for index, point in enumerate(points)
+    )
+
+
+COMBINATIONS = matrix(full=os.environ.get(FULL_MATRIX_ENV) == "1")
 
 
 @dataclass

@@ -235,6 +235,29 @@ def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> N
 # --- Robustness -----------------------------------------------------------------------------
 
 
+def fuzz_credential(project: Project, env: dict[str, str]) -> list[str]:
+    """Schemathesis options that make its requests authenticated, so that it reaches past the
+    401s: an admin credential issued the way the project's README tells operators to."""
+    if project.answers.get("auth", "none") == "none":
+        return []
+    if project.answers["auth"] == "api_key":
+        issued = uv_run(
+            project,
+            "python",
+            "-m",
+            project.package_name,
+            "create-api-key",
+            "--name",
+            "fuzzing",
+            "--admin",
+            what="create-api-key (fuzz db)",
+            timeout=120,
+            env=env,
+        )
+        return ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
+    raise AssertionError(f"no fuzzing credential for auth={project.answers['auth']}")
+
+
 def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
     database_url = fresh_database("fuzz")
     env = clean_env(
@@ -255,6 +278,7 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         env=env,
     )
 
+    credential_args = fuzz_credential(project, env)
     env["SERVER__HOST"] = "127.0.0.1"
     env["SERVER__PORT"] = str(free_port())
     log = tmp_path / "service.log"
@@ -276,6 +300,7 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
                 str(FUZZ_SECONDS),
                 "--generation-database",
                 "none",
+                *credential_args,
             ],
             cwd=tmp_path,
             step=step_name(project, "schemathesis"),
