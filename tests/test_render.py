@@ -177,14 +177,17 @@ def test_openapi_document_written_at_copy_time(project: Project) -> None:
 
 
 def test_openapi_document_does_not_depend_on_the_python_version(generate) -> None:
-    """A team on several Python versions must not see the committed contract flip-flop."""
-    documents = []
+    """A team on several Python versions must not see the committed contract flip-flop: with
+    the other answers equal, every Python version exports the same document."""
+    documents: dict[tuple[str, ...], list[str]] = {}
     for combination in COMBINATIONS:
         answers = {**combination.answers, "project_name": "Contract Check"}
         spec = generate(answers).path / "docs" / "openapi.json"
-        documents.append(spec.read_text(encoding="utf-8"))
+        others = tuple(value for key, value in sorted(answers.items()) if key != "python_version")
+        documents.setdefault(others, []).append(spec.read_text(encoding="utf-8"))
 
-    assert len(set(documents)) == 1
+    assert max(len(texts) for texts in documents.values()) >= 2, "nothing was compared"
+    assert all(len(set(texts)) == 1 for texts in documents.values())
 
 
 def test_lock_file_written_at_copy_time(project: Project) -> None:
