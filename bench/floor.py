@@ -53,6 +53,19 @@ INSERT = """
     INSERT INTO items (id, name, description, status, quantity, version, created_at, updated_at)
     VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
 """
+INSERT_OWNED = """
+    INSERT INTO items
+        (id, name, description, status, quantity, version, created_at, updated_at, owner_id)
+    VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7)
+"""
+"""For a project generated with authentication, whose items have an owner."""
+FLOOR_OWNER = "floor"
+HAS_OWNER_COLUMN = """
+    SELECT EXISTS (
+        SELECT 1 FROM information_schema.columns
+        WHERE table_name = 'items' AND column_name = 'owner_id'
+    )
+"""
 
 Response = tuple[int, bytes, list[tuple[bytes, bytes]]]
 JSON_HEADER = (b"content-type", b"application/json")
@@ -69,6 +82,10 @@ def _error(status: int, detail: str) -> Response:
 
 class _Database:
     pool: asyncpg.Pool
+    insert: str = INSERT
+    owner: tuple[str, ...] = ()
+    """The create statement and its owner argument: the floor's items have an owner when the
+    service's do, so that both write the same row."""
 
 
 _database = _Database()
@@ -170,13 +187,14 @@ async def create_item(raw_body: bytes) -> Response:
     }
     try:
         await _database.pool.execute(
-            INSERT,
+            _database.insert,
             item["id"],
             item["name"],
             item["description"],
             item["status"],
             item["quantity"],
             now,
+            *_database.owner,
         )
     except asyncpg.UniqueViolationError:
         return _error(409, "An item with this name already exists.")
@@ -226,6 +244,8 @@ async def _lifespan(receive: Any, send: Any) -> None:
                 _database.pool = await asyncpg.create_pool(
                     os.environ[FLOOR_DSN_VARIABLE], min_size=POOL_SIZE, max_size=POOL_SIZE
                 )
+                if await _database.pool.fetchval(HAS_OWNER_COLUMN):
+                    _database.insert, _database.owner = INSERT_OWNED, (FLOOR_OWNER,)
             except (KeyError, OSError, asyncpg.PostgresError) as error:
                 await send({"type": "lifespan.startup.failed", "message": repr(error)})
                 return
