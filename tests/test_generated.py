@@ -232,6 +232,22 @@ def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> N
         )
 
 
+def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_path: Path) -> None:
+    """`make migrate` with the generated `.env` migrates a SQLite file: the same up, down, up."""
+    database = tmp_path / "dev.db"
+    env = clean_env({"DATABASE__URL": f"sqlite+aiosqlite:///{database}", "ENVIRONMENT": "test"})
+    for command in (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")):
+        uv_run(
+            project,
+            "alembic",
+            *command,
+            what=f"alembic {' '.join(command)} (SQLite)",
+            timeout=120,
+            env=env,
+        )
+    assert database.stat().st_size > 0
+
+
 # --- Robustness -----------------------------------------------------------------------------
 
 
