@@ -5,8 +5,14 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
-VISIBLE_LINE = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
-"""One line of text with at least one visible character and no control characters."""
+VISIBLE_LINE = (
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f\ufeff][^\x00-\x1f\x7f-\x9f]*$"
+)
+"""One line of text with at least one visible character and no control characters (C0 or C1).
+
+Written so that every regular-expression engine that reads it agrees: the service's, and
+JSON Schema's (ECMA-262) in clients and fuzzers. Their `\s` differ on U+0085, a C1 control
+excluded here anyway, and on U+FEFF, excluded by name."""
 
 NO_NUL = r"^[^\x00]*$"
 """Any text but the NUL character, which PostgreSQL cannot store."""
@@ -38,10 +44,13 @@ def _parse_rfc3339(value: object) -> object:
 
 
 def _as_utc(value: datetime) -> datetime:
+    """`value` in UTC. A valid timestamp whose UTC form falls just outside the years 1 to 9999
+    (`0001-01-01T00:00:00+05:00`) becomes the nearest instant that fits: as a filter bound or an
+    expiry it selects exactly what the exact instant would."""
     try:
         return value.astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError("timestamp is outside the supported range") from exc
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC) if value.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339), AfterValidator(_as_utc)]
