@@ -43,6 +43,25 @@ def wait_until_ready(server: ManagedProcess, port: int, path: str, timeout: floa
     )
 
 
+def log_in(port: int, email: str, password: str) -> str:
+    """An access token from the service's JSON login (`POST /auth/login`)."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        body = json.dumps({"email": email, "password": password})
+        connection.request(
+            "POST", "/auth/login", body=body, headers={"Content-Type": "application/json"}
+        )
+        response = connection.getresponse()
+        answer = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ApiError(
+            f"POST /auth/login answered {response.status}: {answer[:500].decode(errors='replace')}"
+        )
+    return str(json.loads(answer)["access_token"])
+
+
 def seed_items(port: int, count: int, authorization: str | None = None) -> list[str]:
     """Create `count` items through POST /items on one keep-alive connection; their ids."""
     connection = http.client.HTTPConnection(HOST, port, timeout=30)

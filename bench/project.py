@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 import yaml
 from plumbum import local
 
+from bench.api_client import log_in
 from tests.harness import (
     REPO_ROOT,
     clean_env,
@@ -92,13 +94,21 @@ def _package_name(path: Path, answers: Mapping[str, object]) -> str:
     return entry_points[0].parent.name
 
 
-def run_in(project: BenchProject, command: Sequence[str], env: Mapping[str, str], what: str) -> str:
-    """Run a command inside the project; its output, or ProjectError with the output's end."""
+def run_in(
+    project: BenchProject,
+    command: Sequence[str],
+    env: Mapping[str, str],
+    what: str,
+    stdin: str | None = None,
+) -> str:
+    """Run a command inside the project, with `stdin` as its input (none when None); its
+    output, or ProjectError with the output's end."""
     result = subprocess.run(
         list(command),
         cwd=project.path,
         env=dict(env),
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         text=True,
         timeout=900,
@@ -141,14 +151,22 @@ def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
     run_in(project, ["uv", "run", "--no-sync", "alembic", "upgrade", "head"], env, "Migrating")
 
 
-def issue_credential(project: BenchProject, env: Mapping[str, str]) -> str | None:
+def issue_credential(project: BenchProject, env: Mapping[str, str], port: int) -> str | None:
     """The `Authorization` header value for the load, issued the way the project's README tells
-    operators to: a caller that reads and writes its own items. None without authentication."""
+    operators to: a caller that reads and writes its own items. None without authentication.
+    `port` is the running service's, for modes that log in over HTTP."""
     auth = project.answers.get("auth", "none")
     if auth == "none":
         return None
+    command = ["uv", "run", "--no-sync", "python", "-m", project.package]
     if auth == "api_key":
-        command = ["uv", "run", "--no-sync", "python", "-m", project.package, "create-api-key"]
-        key = run_in(project, [*command, "--name", "benchmark"], env, "Issuing an API key")
+        key = run_in(
+            project, [*command, "create-api-key", "--name", "benchmark"], env, "Issuing an API key"
+        )
         return f"Bearer {key.strip()}"
+    if auth == "jwt":
+        email, password = "benchmark@example.com", secrets.token_urlsafe(24)
+        create = [*command, "create-user", "--email", email]
+        run_in(project, create, env, "Creating a user", stdin=f"{password}\n")
+        return f"Bearer {log_in(port, email, password)}"
     raise ProjectError(f"The benchmark cannot authenticate with auth={auth} yet.")

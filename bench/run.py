@@ -95,10 +95,9 @@ def run(settings: Settings, outcome: Outcome) -> None:
         database = BenchDatabase(postgres)
         database.create()
         migrate(project, service_env(database.url))
-        authorization = issue_credential(project, service_env(database.url))
-
         service = start_service(project, database.url, settings.run_dir / "service.log")
         stack.callback(service.process.stop)
+        authorization = issue_credential(project, service_env(database.url), service.port)
         started = time.monotonic()
         ids = seed_items(service.port, settings.items, authorization)
         outcome.seed_seconds = time.monotonic() - started

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 SERVER_CPUS = "0"
 """Both servers run on CPU 0; wrk runs on CPU 1."""
 
+SIGNING_KEY = secrets.token_urlsafe(48)
+"""One access-token signing key for the whole run (projects without `auth=jwt` ignore it)."""
+JWT_LIFETIME_MINUTES = "60"
+"""Longer than a benchmark run, so the access token issued before the load never expires."""
+
 
 @dataclass
 class Target:
@@ -43,6 +48,8 @@ def service_env(database_url: str, port: int | None = None) -> dict[str, str]:
         "DATABASE__URL": database_url,
         "LOG__LEVEL": "INFO",
         "LOG__JSON": "true",
+        "AUTH__SIGNING_KEY": SIGNING_KEY,
+        "AUTH__ACCESS_TOKEN_MINUTES": JWT_LIFETIME_MINUTES,
     }
     if port is not None:
         env |= {"SERVER__HOST": "127.0.0.1", "SERVER__PORT": str(port), "SERVER__WORKERS": "1"}

@@ -378,8 +378,10 @@ def run(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     tail_lines: int = 60,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command without stdin, time it, and fail the test with its output on error.
+    """Run a command with `stdin` as its input (none when None), time it, and fail the test
+    with its output on error.
 
     The command runs in its own process group so that a timeout also stops grandchildren
     (``uv run`` starts the real program as a child).
@@ -389,14 +391,14 @@ def run(
         list(command),
         cwd=cwd,
         env=dict(env) if env is not None else clean_env(),
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(process, grace=5)
         stdout, stderr = process.communicate()

@@ -7,8 +7,10 @@ migrated database), cached on the Project object, so they also work when run one
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
+import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,7 +73,9 @@ def ensure_synced(project: Project) -> None:
     project.state["synced"] = True
 
 
-def uv_run(project: Project, *args: str, what: str, timeout: float, env=None, check=True):
+def uv_run(
+    project: Project, *args: str, what: str, timeout: float, env=None, check=True, stdin=None
+):
     ensure_synced(project)
     return run(
         ["uv", "run", "--locked", *args],
@@ -80,6 +84,7 @@ def uv_run(project: Project, *args: str, what: str, timeout: float, env=None, ch
         timeout=timeout,
         env=env,
         check=check,
+        stdin=stdin,
     )
 
 
@@ -251,9 +256,10 @@ def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_pat
 # --- Robustness -----------------------------------------------------------------------------
 
 
-def fuzz_credential(project: Project, env: dict[str, str]) -> list[str]:
+def fuzz_credential(project: Project, env: dict[str, str], base_url: str) -> list[str]:
     """Schemathesis options that make its requests authenticated, so that it reaches past the
-    401s: an admin credential issued the way the project's README tells operators to."""
+    401s: an admin credential issued the way the project's README tells operators to (the
+    service at `base_url` is running already)."""
     if project.answers.get("auth", "none") == "none":
         return []
     if project.answers["auth"] == "api_key":
@@ -271,6 +277,30 @@ def fuzz_credential(project: Project, env: dict[str, str]) -> list[str]:
             env=env,
         )
         return ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
+    if project.answers["auth"] == "jwt":
+        email, password = "fuzzing@example.com", secrets.token_urlsafe(24)
+        uv_run(
+            project,
+            "python",
+            "-m",
+            project.package_name,
+            "create-user",
+            "--email",
+            email,
+            "--admin",
+            what="create-user (fuzz db)",
+            timeout=120,
+            env=env,
+            stdin=f"{password}\n",
+        )
+        login = urllib.request.Request(
+            f"{base_url}/auth/login",
+            data=json.dumps({"email": email, "password": password}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=30) as response:  # noqa: S310 (local service)
+            token = json.loads(response.read())["access_token"]
+        return ["--header", f"Authorization: Bearer {token}"]
     raise AssertionError(f"no fuzzing credential for auth={project.answers['auth']}")
 
 
@@ -294,13 +324,13 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         env=env,
     )
 
-    credential_args = fuzz_credential(project, env)
     env["SERVER__HOST"] = "127.0.0.1"
     env["SERVER__PORT"] = str(free_port())
     log = tmp_path / "service.log"
     started = time.monotonic()
     with running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base:
         record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
+        credential_args = fuzz_credential(project, env, base)
         # A project may state in schemathesis.toml which responses its contract allows
         # (e.g. 412 for a stale If-Match); every other check runs, as by default.
         config = project.path / "schemathesis.toml"
