@@ -293,7 +293,7 @@ def fuzz_credential(project: Project, env: dict[str, str], base_url: str) -> lis
             env=env,
             stdin=f"{password}\n",
         )
-        login = urllib.request.Request(
+        login = urllib.request.Request(  # noqa: S310 (the service under test, over http)
             f"{base_url}/auth/login",
             data=json.dumps({"email": email, "password": password}).encode(),
             headers={"Content-Type": "application/json"},
