@@ -6,7 +6,7 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class IdempotencyScope:
-    """Who sent which key to which operation: keys never cross operations or principals."""
+    """Who sent which key to which operation: keys never cross operations or callers."""
 
     operation: str
     principal: str
