@@ -94,7 +94,7 @@ class Combination:
 CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12", "3.13"),
     "database": ("postgres",),
-    "auth": ("none", "api_key"),
+    "auth": ("none", "api_key", "oidc"),
 }
 """Every choice of every question that changes what is generated, in copier.yml's order."""
 
