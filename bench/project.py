@@ -151,4 +151,10 @@ def issue_credential(project: BenchProject, env: Mapping[str, str]) -> str | Non
         command = ["uv", "run", "--no-sync", "python", "-m", project.package, "create-api-key"]
         key = run_in(project, [*command, "--name", "benchmark"], env, "Issuing an API key")
         return f"Bearer {key.strip()}"
+    if auth == "oidc":
+        raise ProjectError(
+            "The benchmark cannot authenticate with auth=oidc: it runs the service with "
+            "production settings, which require an https:// identity provider, and the "
+            "project's local provider (python -m tests.identity_provider) serves plain http."
+        )
     raise ProjectError(f"The benchmark cannot authenticate with auth={auth} yet.")

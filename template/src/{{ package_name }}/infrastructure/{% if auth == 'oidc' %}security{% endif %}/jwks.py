@@ -106,19 +106,19 @@ class JwksCache:
     async def get(self, kid: str | None) -> SigningKey:
         """The key with id `kid`; raises `UnknownKeyError` when the provider has none, and
         `KeysUnavailableError` when the keys cannot be fetched to find out."""
-        fetched = False
+        refreshed: bool | None = None
         if self._keys is None or self._clock() >= self._fresh_until:
-            await self._refresh()
-            fetched = True
+            refreshed = await self._refresh()
         key = self._find(kid)
-        if key is None and not fetched and self._clock() >= self._refetch_after:
+        if key is None and refreshed is None and self._clock() >= self._refetch_after:
             self._refetch_after = self._clock() + self._cooldown
-            if not await self._refresh():
-                raise KeysUnavailableError("the key set could not be fetched again")
+            refreshed = await self._refresh()
             key = self._find(kid)
-        if key is None:
-            raise UnknownKeyError(kid)
-        return key
+        if key is not None:
+            return key
+        if refreshed is False:
+            raise KeysUnavailableError("the key set could not be fetched again")
+        raise UnknownKeyError(kid)
 
     async def close(self) -> None:
         """Stop a fetch still under way."""
