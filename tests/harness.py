@@ -562,6 +562,7 @@ def running_identity_provider(
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 settings[name] = value
         token = settings.pop("ACCESS_TOKEN")
+        settings.pop("USER_TOKEN", None)
         yield settings, token
     finally:
         kill_group(provider)
