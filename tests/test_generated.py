@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,11 +23,13 @@ from tests.harness import (
     free_port,
     record_timing,
     run,
+    running_identity_provider,
     running_service,
     tail,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.slow
@@ -251,12 +254,15 @@ def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_pat
 # --- Robustness -----------------------------------------------------------------------------
 
 
-def fuzz_credential(project: Project, env: dict[str, str]) -> list[str]:
+@contextmanager
+def fuzz_credential(project: Project, env: dict[str, str]) -> Iterator[list[str]]:
     """Schemathesis options that make its requests authenticated, so that it reaches past the
-    401s: an admin credential issued the way the project's README tells operators to."""
-    if project.answers.get("auth", "none") == "none":
-        return []
-    if project.answers["auth"] == "api_key":
+    401s: an admin credential issued the way the project's README tells operators to. For
+    `oidc`, the project's local identity provider runs meanwhile, and `env` points at it."""
+    auth = project.answers.get("auth", "none")
+    if auth == "none":
+        yield []
+    elif auth == "api_key":
         issued = uv_run(
             project,
             "python",
@@ -270,8 +276,13 @@ def fuzz_credential(project: Project, env: dict[str, str]) -> list[str]:
             timeout=120,
             env=env,
         )
-        return ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
-    raise AssertionError(f"no fuzzing credential for auth={project.answers['auth']}")
+        yield ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
+    elif auth == "oidc":
+        with running_identity_provider(project, env) as (settings, token):
+            env.update(settings)
+            yield ["--header", f"Authorization: Bearer {token}"]
+    else:
+        raise AssertionError(f"no fuzzing credential for auth={auth}")
 
 
 def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
@@ -294,12 +305,15 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         env=env,
     )
 
-    credential_args = fuzz_credential(project, env)
+    credentials = fuzz_credential(project, env)
     env["SERVER__HOST"] = "127.0.0.1"
     env["SERVER__PORT"] = str(free_port())
     log = tmp_path / "service.log"
     started = time.monotonic()
-    with running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base:
+    with (
+        credentials as credential_args,
+        running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base,
+    ):
         record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
         # A project may state in schemathesis.toml which responses its contract allows
         # (e.g. 412 for a stale If-Match); every other check runs, as by default.
