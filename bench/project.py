@@ -14,6 +14,7 @@ import yaml
 from plumbum import local
 
 from bench.api_client import log_in
+from bench.processes import ManagedProcess
 from tests.harness import (
     REPO_ROOT,
     clean_env,
@@ -25,6 +26,7 @@ from tests.harness import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from contextlib import ExitStack
 
 ANSWERS_FILE = ".copier-answers.yml"
 REPORTED_PACKAGES = frozenset(
@@ -151,10 +153,31 @@ def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
     run_in(project, ["uv", "run", "--no-sync", "alembic", "upgrade", "head"], env, "Migrating")
 
 
-def issue_credential(project: BenchProject, env: Mapping[str, str], port: int) -> str | None:
+@dataclass(frozen=True)
+class Authentication:
+    """What the project's authentication needs before the service starts: settings for the
+    service and its migrations, and a token when the caller's credential comes from outside."""
+
+    service_env: dict[str, str] = field(default_factory=dict)
+    token: str | None = None
+
+
+def prepare_authentication(
+    project: BenchProject, stack: ExitStack, run_dir: Path
+) -> Authentication:
+    """For `oidc`, the project's local identity provider, serving https for the rest of the run;
+    nothing for the other answers."""
+    if project.answers.get("auth", "none") != "oidc":
+        return Authentication()
+    return _identity_provider_credential(project, stack, run_dir / "identity-provider.log")
+
+
+def issue_credential(
+    project: BenchProject, env: Mapping[str, str], authentication: Authentication, port: int
+) -> str | None:
     """The `Authorization` header value for the load, issued the way the project's README tells
     operators to: a caller that reads and writes its own items. None without authentication.
-    `port` is the running service's, for modes that log in over HTTP."""
+    `port` is the running service's, for modes that log in over HTTP (`jwt`)."""
     auth = project.answers.get("auth", "none")
     if auth == "none":
         return None
@@ -169,4 +192,41 @@ def issue_credential(project: BenchProject, env: Mapping[str, str], port: int) -
         create = [*command, "create-user", "--email", email]
         run_in(project, create, env, "Creating a user", stdin=f"{password}\n")
         return f"Bearer {log_in(port, email, password)}"
+    if auth == "oidc" and authentication.token is not None:
+        return f"Bearer {authentication.token}"
     raise ProjectError(f"The benchmark cannot authenticate with auth={auth} yet.")
+
+
+def _identity_provider_credential(
+    project: BenchProject, stack: ExitStack, log: Path
+) -> Authentication:
+    """A read-write token from `python -m tests.identity_provider --tls`, and the settings (an
+    https issuer, its certificate in SSL_CERT_FILE) that production accepts."""
+    command = ["uv", "run", "--no-sync", "python", "-m", "tests.identity_provider"]
+    options = ["--port", "0", "--tls", "--token-lifetime", "86400"]
+    provider = ManagedProcess(
+        "the identity provider",
+        [*command, *options],
+        cwd=project.path,
+        env=clean_env(),
+        log=log,
+        cpus="1",
+    )
+    stack.callback(provider.stop)
+    deadline = time.monotonic() + 60
+    while True:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        exports = dict(
+            line.removeprefix("export ").partition("=")[::2]
+            for line in lines
+            if line.startswith("export ")
+        )
+        if "ACCESS_TOKEN" in exports:
+            break
+        provider.check_alive()
+        if time.monotonic() > deadline:
+            raise ProjectError(f"The identity provider did not start:\n{provider.log_tail()}")
+        time.sleep(0.1)
+    token = exports.pop("USER_TOKEN")
+    exports.pop("ACCESS_TOKEN")
+    return Authentication(exports, token)

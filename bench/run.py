@@ -19,6 +19,7 @@ from bench.project import (
     issue_credential,
     migrate,
     open_project,
+    prepare_authentication,
 )
 from bench.servers import Target, service_env, start_floor, start_service
 from tests.postgres_server import ThrowawayPostgres
@@ -94,10 +95,15 @@ def run(settings: Settings, outcome: Outcome) -> None:
         outcome.postgres_bin_dir = str(postgres.bin_dir)
         database = BenchDatabase(postgres)
         database.create()
-        migrate(project, service_env(database.url))
-        service = start_service(project, database.url, settings.run_dir / "service.log")
+        authentication = prepare_authentication(project, stack, settings.run_dir)
+        env = {**service_env(database.url), **authentication.service_env}
+        migrate(project, env)
+
+        service = start_service(
+            project, database.url, settings.run_dir / "service.log", authentication.service_env
+        )
         stack.callback(service.process.stop)
-        authorization = issue_credential(project, service_env(database.url), service.port)
+        authorization = issue_credential(project, env, authentication, service.port)
         started = time.monotonic()
         ids = seed_items(service.port, settings.items, authorization)
         outcome.seed_seconds = time.monotonic() - started

@@ -12,6 +12,7 @@ from bench.processes import ManagedProcess
 from tests.harness import REPO_ROOT, clean_env, free_port
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
     from bench.project import BenchProject
@@ -56,13 +57,19 @@ def service_env(database_url: str, port: int | None = None) -> dict[str, str]:
     return clean_env(env)
 
 
-def start_service(project: BenchProject, database_url: str, log: Path) -> Target:
+def start_service(
+    project: BenchProject,
+    database_url: str,
+    log: Path,
+    extra_env: Mapping[str, str] | None = None,
+) -> Target:
+    """The service with production settings, plus `extra_env` (what its credential needs)."""
     port = free_port()
     process = ManagedProcess(
         "the service",
         ["uv", "run", "--no-sync", "python", "-m", project.package],
         cwd=project.path,
-        env=service_env(database_url, port),
+        env={**service_env(database_url, port), **(extra_env or {})},
         log=log,
         cpus=SERVER_CPUS,
     )

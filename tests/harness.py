@@ -47,7 +47,7 @@ QUIET_REDOCLY = {
 }
 
 # Settings of the generated service: never let the developer's shell leak into a run.
-_SERVICE_ENV_PREFIXES = ("LOG__", "SERVER__", "DATABASE__", "API__")
+_SERVICE_ENV_PREFIXES = ("LOG__", "SERVER__", "DATABASE__", "API__", "OIDC__")
 _SERVICE_ENV_KEYS = frozenset({"ENVIRONMENT", "DEBUG", "SECRET_KEY"})
 
 # Folders that tools create inside a generated project; they are not template output.
@@ -94,7 +94,7 @@ class Combination:
 CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12", "3.13"),
     "database": ("postgres",),
-    "auth": ("none", "api_key", "jwt"),
+    "auth": ("none", "api_key", "jwt", "oidc"),
 }
 """Every choice of every question that changes what is generated, in copier.yml's order."""
 
@@ -534,6 +534,40 @@ def wait_until_ready(
         f"{tail(log.read_text(encoding='utf-8', errors='replace'))}",
         pytrace=False,
     )
+
+
+@contextmanager
+def running_identity_provider(
+    project: Project, env: Mapping[str, str], *, timeout: float = 60
+) -> Iterator[tuple[dict[str, str], str]]:
+    """Serve the generated project's local OpenID provider (`python -m tests.identity_provider`)
+    on a free port; yields the settings that point the service at it and an admin token."""
+    provider = subprocess.Popen(
+        ["uv", "run", "--locked", "python", "-m", "tests.identity_provider", "--port", "0"],
+        cwd=project.path,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        settings: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        assert provider.stdout is not None
+        while "ACCESS_TOKEN" not in settings:
+            line = provider.stdout.readline()
+            if not line or time.monotonic() > deadline:
+                pytest.fail(f"the identity provider did not start (exit {provider.poll()})")
+            if line.startswith("export "):
+                name, _, value = line.removeprefix("export ").strip().partition("=")
+                settings[name] = value
+        token = settings.pop("ACCESS_TOKEN")
+        settings.pop("USER_TOKEN", None)
+        yield settings, token
+    finally:
+        kill_group(provider)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 import urllib.request
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,11 +25,13 @@ from tests.harness import (
     free_port,
     record_timing,
     run,
+    running_identity_provider,
     running_service,
     tail,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.slow
@@ -256,13 +259,16 @@ def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_pat
 # --- Robustness -----------------------------------------------------------------------------
 
 
-def fuzz_credential(project: Project, env: dict[str, str], base_url: str) -> list[str]:
+@contextmanager
+def fuzz_credential(project: Project, env: dict[str, str]) -> Iterator[Callable[[str], list[str]]]:
     """Schemathesis options that make its requests authenticated, so that it reaches past the
-    401s: an admin credential issued the way the project's README tells operators to (the
-    service at `base_url` is running already)."""
-    if project.answers.get("auth", "none") == "none":
-        return []
-    if project.answers["auth"] == "api_key":
+    401s: an admin credential issued the way the project's README tells operators to, as a
+    function of the running service's base URL (a `jwt` project logs in over HTTP). For
+    `oidc`, the project's local identity provider runs meanwhile, and `env` points at it."""
+    auth = project.answers.get("auth", "none")
+    if auth == "none":
+        yield lambda base_url: []
+    elif auth == "api_key":
         issued = uv_run(
             project,
             "python",
@@ -276,8 +282,8 @@ def fuzz_credential(project: Project, env: dict[str, str], base_url: str) -> lis
             timeout=120,
             env=env,
         )
-        return ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
-    if project.answers["auth"] == "jwt":
+        yield lambda base_url: ["--header", f"Authorization: Bearer {issued.stdout.strip()}"]
+    elif auth == "jwt":
         email, password = "fuzzing@example.com", secrets.token_urlsafe(24)
         uv_run(
             project,
@@ -293,15 +299,27 @@ def fuzz_credential(project: Project, env: dict[str, str], base_url: str) -> lis
             env=env,
             stdin=f"{password}\n",
         )
-        login = urllib.request.Request(  # noqa: S310 (the service under test, over http)
-            f"{base_url}/auth/login",
-            data=json.dumps({"email": email, "password": password}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(login, timeout=30) as response:  # noqa: S310 (local service)
-            token = json.loads(response.read())["access_token"]
-        return ["--header", f"Authorization: Bearer {token}"]
-    raise AssertionError(f"no fuzzing credential for auth={project.answers['auth']}")
+        yield lambda base_url: [
+            "--header",
+            f"Authorization: Bearer {_log_in(base_url, email, password)}",
+        ]
+    elif auth == "oidc":
+        with running_identity_provider(project, env) as (settings, token):
+            env.update(settings)
+            yield lambda base_url: ["--header", f"Authorization: Bearer {token}"]
+    else:
+        raise AssertionError(f"no fuzzing credential for auth={auth}")
+
+
+def _log_in(base_url: str, email: str, password: str) -> str:
+    """An access token from a jwt project's JSON login."""
+    login = urllib.request.Request(  # noqa: S310 (the service under test, over http)
+        f"{base_url}/auth/login",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=30) as response:  # noqa: S310 (local service)
+        return json.loads(response.read())["access_token"]
 
 
 def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
@@ -324,13 +342,17 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
         env=env,
     )
 
+    credentials = fuzz_credential(project, env)
     env["SERVER__HOST"] = "127.0.0.1"
     env["SERVER__PORT"] = str(free_port())
     log = tmp_path / "service.log"
     started = time.monotonic()
-    with running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base:
+    with (
+        credentials as credential_options,
+        running_service(project, env, log, timeout=READY_TIMEOUT_SECONDS) as base,
+    ):
         record_timing(step_name(project, "service start until ready"), time.monotonic() - started)
-        credential_args = fuzz_credential(project, env, base)
+        credential_args = credential_options(base)
         # A project may state in schemathesis.toml which responses its contract allows
         # (e.g. 412 for a stale If-Match); every other check runs, as by default.
         config = project.path / "schemathesis.toml"

@@ -1,0 +1,1 @@
+"""Access tokens from an external identity provider: its signing keys and their checks."""
