@@ -22,7 +22,7 @@ MODE_WORDS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "api_key": re.compile(r"\bapi[_ -]?keys?\b|x-api-key", re.IGNORECASE),
-    "jwt": re.compile(r"pwdlib|argon2|refresh[_ -]tokens?|create-user", re.IGNORECASE),
+    "jwt": re.compile(r"pwdlib|argon2|refresh_tokens?\b|create-user", re.IGNORECASE),
     "oidc": re.compile(r"\boidc\b|\bjwks\b|openid|identity provider", re.IGNORECASE),
 }
 
