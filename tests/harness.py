@@ -75,11 +75,12 @@ class Combination:
     python_version: str
     database: str
     auth: str
+    cache: str
     project_name: str
 
     @property
     def id(self) -> str:
-        return f"py{self.python_version}-{self.database}-{self.auth}"
+        return f"py{self.python_version}-{self.database}-{self.auth}-{self.cache}"
 
     @property
     def answers(self) -> dict[str, str]:
@@ -88,6 +89,7 @@ class Combination:
             "python_version": self.python_version,
             "database": self.database,
             "auth": self.auth,
+            "cache": self.cache,
         }
 
 
@@ -95,6 +97,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12", "3.13"),
     "database": ("postgres",),
     "auth": ("none", "api_key", "jwt", "oidc"),
+    "cache": ("none", "memory"),
 }
 """Every choice of every question that changes what is generated, in copier.yml's order."""
 
@@ -159,6 +162,7 @@ def matrix(full: bool = False) -> tuple[Combination, ...]:
             python_version=point["python_version"],
             database=point["database"],
             auth=point["auth"],
+            cache=point["cache"],
             project_name=PROJECT_NAMES[index % len(PROJECT_NAMES)],
         )
         for index, point in enumerate(points)
