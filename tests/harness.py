@@ -47,7 +47,16 @@ QUIET_REDOCLY = {
 }
 
 # Settings of the generated service: never let the developer's shell leak into a run.
-_SERVICE_ENV_PREFIXES = ("LOG__", "SERVER__", "DATABASE__", "API__", "OIDC__")
+_SERVICE_ENV_PREFIXES = (
+    "LOG__",
+    "TELEMETRY__",
+    "SERVER__",
+    "DATABASE__",
+    "API__",
+    "AUTH__",
+    "OIDC__",
+    "CACHE__",
+)
 _SERVICE_ENV_KEYS = frozenset({"ENVIRONMENT", "DEBUG", "SECRET_KEY"})
 
 # Folders that tools create inside a generated project; they are not template output.
