@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 SCRIPTS_DIR = Path(__file__).resolve().parent
-WORKLOADS = ("get_one", "list_50", "create", "health")
+WORKLOADS = ("get_one", "list_50", "create", "health", "limited")
 """Workload names; each has a Lua script of the same name in this folder."""
 
 RESULT_PREFIX = "bench-result "
@@ -39,6 +39,7 @@ class LoadResult:
     duration_us: int
     answers_2xx: int
     non_2xx: int
+    answers_429: int
     connect_errors: int
     read_errors: int
     write_errors: int

@@ -21,7 +21,7 @@ from bench.project import (
     open_project,
     prepare_authentication,
 )
-from bench.servers import Target, service_env, start_floor, start_service
+from bench.servers import TINY_RATE_LIMIT, Target, service_env, start_floor, start_service
 from tests.postgres_server import ThrowawayPostgres
 
 if TYPE_CHECKING:
@@ -115,15 +115,26 @@ def run(settings: Settings, outcome: Outcome) -> None:
         stack.callback(floor.process.stop)
         targets = {"floor": floor, "service": service}
         outcome.ready_seconds = {name: target.ready_seconds for name, target in targets.items()}
+        limited_targets = targets
+        if "limited" in settings.workloads:
+            limited = start_service(
+                project,
+                database.url,
+                settings.run_dir / "service-limited.log",
+                {**authentication.service_env, **TINY_RATE_LIMIT},
+            )
+            stack.callback(limited.process.stop)
+            limited_targets = {"floor": floor, "service": limited}
 
         nonce = secrets.token_hex(4)
         for round_number in range(1, settings.rounds + 1):
             for workload in settings.workloads:
+                serving = limited_targets if workload == "limited" else targets
                 for name in target_order(round_number):
                     script_args = _script_args(workload, ids_file, nonce, name, round_number)
                     record = measure(
                         settings,
-                        targets[name],
+                        serving[name],
                         database,
                         workload,
                         script_args,
@@ -139,7 +150,7 @@ def _script_args(
     workload: str, ids_file: Path, nonce: str, target: str, round_number: int
 ) -> dict[str, tuple[str, ...]]:
     """The Lua script's arguments for the warm-up and the measured phase."""
-    if workload == "get_one":
+    if workload in ("get_one", "limited"):
         return {"warmup": (str(ids_file),), "measured": (str(ids_file),)}
     if workload == "create":
         prefix = f"bench-{nonce}-{target}-r{round_number}"
@@ -186,6 +197,8 @@ def measure(
     target.process.check_alive()
 
     requests = max(measured.requests, 1)
+    throttled = measured.answers_429 + (warmup.answers_429 if warmup else 0)
+    expected_429 = throttled if workload == "limited" and target.name == "service" else 0
     record: dict[str, Any] = {
         "workload": workload,
         "target": target.name,
@@ -193,7 +206,8 @@ def measure(
         "requests_per_second": round(measured.requests_per_second, 1),
         "p50_ms": measured.p50_us / 1000,
         "p99_ms": measured.p99_us / 1000,
-        "non_2xx": measured.non_2xx + (warmup.non_2xx if warmup else 0),
+        "non_2xx": measured.non_2xx + (warmup.non_2xx if warmup else 0) - expected_429,
+        "answers_429": throttled,
         "socket_errors": measured.socket_errors + (warmup.socket_errors if warmup else 0),
         "cpu_us_per_request": round(server_cpu * 1e6 / requests, 1),
         "database_cpu_us_per_request": round(database_cpu * 1e6 / requests, 1),
@@ -242,6 +256,10 @@ def _problems(record: dict[str, Any]) -> list[str]:
     problems = []
     if record["non_2xx"]:
         problems.append(f"{where}: {record['non_2xx']} answers were not 2xx")
+    if record["workload"] == "limited" and record["target"] == "service":
+        answered, throttled = record["measured"]["requests"], record["measured"]["answers_429"]
+        if throttled < answered - 1:
+            problems.append(f"{where}: only {throttled} of {answered} answers were 429")
     if record["socket_errors"]:
         problems.append(f"{where}: {record['socket_errors']} socket errors or timeouts")
     if record["requests"] == 0:

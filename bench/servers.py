@@ -24,6 +24,12 @@ SIGNING_KEY = secrets.token_urlsafe(48)
 """One access-token signing key for the whole run (projects without `auth=jwt` ignore it)."""
 JWT_LIFETIME_MINUTES = "60"
 """Longer than a benchmark run, so the access token issued before the load never expires."""
+COUNTING_RATE_LIMIT = {"RATE_LIMIT__REQUESTS": "100000", "RATE_LIMIT__WINDOW_SECONDS": "1"}
+"""Every request is counted, as in production, but none is refused: the load comes from one
+client, far below 100,000 requests a second. A one-second window keeps the window short (the
+moving window holds one entry per request in it)."""
+TINY_RATE_LIMIT = {"RATE_LIMIT__REQUESTS": "1", "RATE_LIMIT__WINDOW_SECONDS": "3600"}
+"""For the `limited` workload: after the first request, every answer is the 429."""
 
 
 @dataclass
@@ -39,7 +45,8 @@ class Target:
 
 
 def service_env(database_url: str, port: int | None = None) -> dict[str, str]:
-    """Production settings, JSON access log on (INFO), one worker, a fresh secret.
+    """Production settings, JSON access log on (INFO), one worker, a fresh secret, a rate limit
+    that counts without refusing.
 
     Set explicitly, because the project's `.env` (local development) would otherwise choose
     readable log lines."""
@@ -51,6 +58,7 @@ def service_env(database_url: str, port: int | None = None) -> dict[str, str]:
         "LOG__JSON": "true",
         "AUTH__SIGNING_KEY": SIGNING_KEY,
         "AUTH__ACCESS_TOKEN_MINUTES": JWT_LIFETIME_MINUTES,
+        **COUNTING_RATE_LIMIT,
     }
     if port is not None:
         env |= {"SERVER__HOST": "127.0.0.1", "SERVER__PORT": str(port), "SERVER__WORKERS": "1"}

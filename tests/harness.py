@@ -53,6 +53,7 @@ _SERVICE_ENV_PREFIXES = (
     "SERVER__",
     "DATABASE__",
     "API__",
+    "RATE_LIMIT__",
     "AUTH__",
     "OIDC__",
     "CACHE__",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
 
-WORKLOADS = ("get_one", "list_50", "create", "health")
+WORKLOADS = ("get_one", "list_50", "create", "health", "limited")
 TARGETS = ("floor", "service")
 
 
@@ -69,4 +69,6 @@ def test_quick_run_measures_every_workload_on_both_targets(
         assert row["socket_errors"] == 0, where
         if row["workload"] == "create":
             assert row["creates"]["stored"] >= row["creates"]["acknowledged"] > 0, where
+        throttled = row["workload"] == "limited" and row["target"] == "service"
+        assert (row["answers_429"] >= row["requests"] - 1) if throttled else not row["answers_429"]
     assert set(document["summary"]) == set(WORKLOADS)

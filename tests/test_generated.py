@@ -330,6 +330,9 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
             "DATABASE__URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
             "LOG__LEVEL": "WARNING",
+            # Every request counted, none refused: the fuzzer is one client sending thousands.
+            "RATE_LIMIT__REQUESTS": "100000",
+            "RATE_LIMIT__WINDOW_SECONDS": "60",
         }
     )
     uv_run(
