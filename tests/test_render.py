@@ -268,9 +268,12 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
 
-    assert set(services) == {"app", "migrate", "db"}
+    with_redis = project.answers["cache"] == "redis"
+
+    assert set(services) == {"app", "migrate", "db"} | ({"redis"} if with_redis else set())
     assert services["app"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
+        **({"redis": {"condition": "service_healthy"}} if with_redis else {}),
         "migrate": {"condition": "service_completed_successfully"},
     }
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
@@ -280,6 +283,37 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     assert services["app"]["ports"][0].startswith("${APP_BIND_ADDRESS:-127.0.0.1}:")
     assert services["app"]["environment"]["ENVIRONMENT"] == "production"
     assert ":?" in services["app"]["environment"]["SECRET_KEY"], "SECRET_KEY must be required"
+
+
+def test_compose_and_ci_give_a_redis_project_a_healthy_redis(project: Project) -> None:
+    if project.answers["cache"] != "redis":
+        pytest.skip("only cache=redis uses Redis")
+    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(
+        (project.path / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    )
+    redis = compose["services"]["redis"]
+    job = workflow["jobs"]["test"]
+
+    assert redis["image"].startswith("redis:")
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert compose["services"]["app"]["environment"]["REDIS__URL"] == "redis://redis:6379/0"
+    assert job["services"]["redis"]["image"].startswith("redis:")
+    assert "redis-cli ping" in job["services"]["redis"]["options"]
+    assert job["env"]["TEST_REDIS_URL"].startswith("redis://")
+
+
+def test_a_project_without_redis_never_mentions_it(project: Project) -> None:
+    if project.answers["cache"] == "redis":
+        pytest.skip("cache=redis uses Redis")
+    found = [
+        f"{relative(project, path)}:{number}"
+        for path, text in text_files(project)
+        if path.name not in LOCK_FILES
+        for number, line in enumerate(text.splitlines(), start=1)
+        if re.search(r"redis", line, re.IGNORECASE)
+    ]
+    assert not found, "Redis mentioned in a project without it:\n" + "\n".join(found)
 
 
 def test_dockerfile_builds_in_stages_and_runs_unprivileged(project: Project) -> None:
