@@ -342,7 +342,9 @@ def _log_in(base_url: str, email: str, password: str) -> str:
         return json.loads(response.read())["access_token"]
 
 
-def test_service_survives_schemathesis(project: Project, fresh_database, tmp_path: Path) -> None:
+def test_service_survives_schemathesis(
+    project: Project, fresh_database, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     database_url = fresh_database("fuzz")
     env = clean_env(
         {
@@ -352,6 +354,8 @@ def test_service_survives_schemathesis(project: Project, fresh_database, tmp_pat
             "LOG__LEVEL": "WARNING",
         }
     )
+    if project.answers["cache"] == "redis":
+        env["REDIS__URL"] = request.getfixturevalue("redis_url")
     uv_run(
         project,
         "alembic",
