@@ -26,6 +26,7 @@ from bench.report import format_table, results_document, summarize, write_result
 from bench.run import Outcome, Settings, run
 from tests.harness import REPO_ROOT
 from tests.postgres_server import PostgresUnavailableError
+from tests.redis_server import RedisUnavailableError
 
 BUILD_DIR = REPO_ROOT / "build" / "bench"
 FULL = {"items": 1000, "warmup": 2.0, "duration": 10.0, "rounds": 2}
@@ -36,6 +37,7 @@ EXPECTED_ERRORS = (
     LoadError,
     PostgresUnavailableError,
     ProjectError,
+    RedisUnavailableError,
     ServerDiedError,
 )
 

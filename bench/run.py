@@ -23,6 +23,7 @@ from bench.project import (
 )
 from bench.servers import TINY_RATE_LIMIT, Target, service_env, start_floor, start_service
 from tests.postgres_server import ThrowawayPostgres
+from tests.redis_server import ThrowawayRedis
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -96,12 +97,16 @@ def run(settings: Settings, outcome: Outcome) -> None:
         database = BenchDatabase(postgres)
         database.create()
         authentication = prepare_authentication(project, stack, settings.run_dir)
-        env = {**service_env(database.url), **authentication.service_env}
+        extra_env = {**authentication.service_env}
+        if project.answers.get("cache") == "redis":
+            redis = ThrowawayRedis()
+            stack.callback(redis.stop)
+            redis.start()
+            extra_env["REDIS__URL"] = redis.url
+        env = {**service_env(database.url), **extra_env}
         migrate(project, env)
 
-        service = start_service(
-            project, database.url, settings.run_dir / "service.log", authentication.service_env
-        )
+        service = start_service(project, database.url, settings.run_dir / "service.log", extra_env)
         stack.callback(service.process.stop)
         authorization = issue_credential(project, env, authentication, service.port)
         started = time.monotonic()

@@ -37,6 +37,7 @@ from tests.harness import (
     running_in_ci,
 )
 from tests.postgres_server import PostgresUnavailableError, ThrowawayPostgres
+from tests.redis_server import RedisUnavailableError, ThrowawayRedis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -160,6 +161,33 @@ def pg_admin_url() -> Iterator[str]:
         pytest.exit(str(error), returncode=3)
     try:
         yield server.admin_url
+    finally:
+        server.stop()
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+NO_REDIS_URL = "redis://127.0.0.1:1/0"
+"""A port where no Redis listens: a cache=redis service then runs with its cache degraded."""
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """Where a running cache=redis service keeps its cache: TEST_REDIS_URL when set, else a
+    throwaway redis-server, else (without the binary) NO_REDIS_URL, never the developer's own
+    Redis on the default port that the project's `.env` names."""
+    external = os.environ.get("TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    try:
+        server = ThrowawayRedis()
+        server.start()
+    except RedisUnavailableError:
+        yield NO_REDIS_URL
+        return
+    try:
+        yield server.url
     finally:
         server.stop()
 

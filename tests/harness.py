@@ -57,6 +57,7 @@ _SERVICE_ENV_PREFIXES = (
     "AUTH__",
     "OIDC__",
     "CACHE__",
+    "REDIS__",
 )
 _SERVICE_ENV_KEYS = frozenset({"ENVIRONMENT", "DEBUG", "SECRET_KEY"})
 
@@ -107,7 +108,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12", "3.13"),
     "database": ("postgres",),
     "auth": ("none", "api_key", "jwt", "oidc"),
-    "cache": ("none", "memory"),
+    "cache": ("none", "memory", "redis"),
 }
 """Every choice of every question that changes what is generated, in copier.yml's order."""
 

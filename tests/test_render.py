@@ -20,6 +20,7 @@ from plumbum import local
 
 from extensions.foundry import to_package_name, to_slug
 from tests.harness import (
+    CHOICES,
     COMBINATIONS,
     REPO_ROOT,
     Combination,
@@ -180,8 +181,13 @@ def test_openapi_document_does_not_depend_on_the_python_version(generate) -> Non
     """A team on several Python versions must not see the committed contract flip-flop: with
     the other answers equal, every Python version exports the same document."""
     documents: dict[tuple[str, ...], list[str]] = {}
-    for combination in COMBINATIONS:
-        answers = {**combination.answers, "project_name": "Contract Check"}
+    matrix = [
+        {**combination.answers, "project_name": "Contract Check"} for combination in COMBINATIONS
+    ]
+    # The matrix may pair no two Python versions with equal other answers: add the first
+    # combination under every version.
+    matrix += [{**matrix[0], "python_version": version} for version in CHOICES["python_version"]]
+    for answers in {tuple(sorted(answers.items())): answers for answers in matrix}.values():
         spec = generate(answers).path / "docs" / "openapi.json"
         others = tuple(value for key, value in sorted(answers.items()) if key != "python_version")
         documents.setdefault(others, []).append(spec.read_text(encoding="utf-8"))
@@ -268,9 +274,12 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
 
-    assert set(services) == {"app", "migrate", "db"}
+    with_redis = project.answers["cache"] == "redis"
+
+    assert set(services) == {"app", "migrate", "db"} | ({"redis"} if with_redis else set())
     assert services["app"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
+        **({"redis": {"condition": "service_healthy"}} if with_redis else {}),
         "migrate": {"condition": "service_completed_successfully"},
     }
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
@@ -280,6 +289,42 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     assert services["app"]["ports"][0].startswith("${APP_BIND_ADDRESS:-127.0.0.1}:")
     assert services["app"]["environment"]["ENVIRONMENT"] == "production"
     assert ":?" in services["app"]["environment"]["SECRET_KEY"], "SECRET_KEY must be required"
+
+
+def test_compose_and_ci_give_a_redis_project_a_healthy_redis(project: Project) -> None:
+    if project.answers["cache"] != "redis":
+        pytest.skip("only cache=redis uses Redis")
+    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(
+        (project.path / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    )
+    redis = compose["services"]["redis"]
+    job = workflow["jobs"]["test"]
+
+    assert redis["image"].startswith("redis:")
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert compose["services"]["app"]["environment"]["REDIS__URL"] == "redis://redis:6379/0"
+    assert job["services"]["redis"]["image"].startswith("redis:")
+    assert "redis-cli ping" in job["services"]["redis"]["options"]
+    assert job["env"]["TEST_REDIS_URL"].startswith("redis://")
+
+
+REDIS_USE = re.compile(r"REDIS__|TEST_REDIS_URL|\bredis[.:-]|import redis|\"redis\b|\bredis\.py")
+"""What a project that uses Redis has: its settings, imports, URLs, dependency, compose and CI
+services, tools and adapter. Prose may still name Redis (as where a shared store would go)."""
+
+
+def test_a_project_without_redis_holds_none_of_its_code_or_settings(project: Project) -> None:
+    if project.answers["cache"] == "redis":
+        pytest.skip("cache=redis uses Redis")
+    found = [
+        f"{relative(project, path)}:{number}: {line.strip()}"
+        for path, text in text_files(project)
+        if path.name not in LOCK_FILES
+        for number, line in enumerate(text.splitlines(), start=1)
+        if REDIS_USE.search(line)
+    ]
+    assert not found, "Redis in a project without it:\n" + "\n".join(found)
 
 
 def test_dockerfile_builds_in_stages_and_runs_unprivileged(project: Project) -> None:
