@@ -33,14 +33,20 @@ JSON_INTEGER = BeforeValidator(_json_integer)
 Place it after the field's `Field(strict=True, ...)`, so its bounds stay in the schema."""
 
 
+_RFC3339_EXPECTED = "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z"
+
+
 def _parse_rfc3339(value: object) -> object:
-    """Only ISO 8601 text is a timestamp here; pydantic would also read `0.5` as epoch seconds."""
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError("must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z") from exc
-    return value
+    """Only ISO 8601 text is a timestamp here: pydantic would also read a JSON number such as
+    `0.5` as seconds since the epoch, which the OpenAPI document (a `date-time` string) rules out."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(_RFC3339_EXPECTED)  # noqa: TRY004 (pydantic reports ValueErrors as 422)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(_RFC3339_EXPECTED) from exc
 
 
 def _as_utc(value: datetime) -> datetime:
