@@ -7,12 +7,11 @@ GET's body, and a cursor built from a returned entity names a stored value.
 
 A bound given with microseconds is turned into the millisecond bound that selects the same
 stored values: `stored > t` holds exactly when `stored > floor(t)`, and `stored < t` exactly
-when `stored < ceil(t)`, since every stored value is a whole millisecond.
+when `stored <= floor(t)` if `t` has a fraction of a millisecond, since every stored value is
+a whole millisecond.
 """
 
-from datetime import datetime, timedelta
-
-_MILLISECOND = timedelta(milliseconds=1)
+from datetime import datetime
 
 
 def stored(moment: datetime) -> datetime:
@@ -32,4 +31,4 @@ def after(moment: datetime) -> dict[str, datetime]:
 def before(moment: datetime) -> dict[str, datetime]:
     """The condition `< moment` on stored times."""
     floor = stored(moment)
-    return {"$lt": floor if floor == moment else floor + _MILLISECOND}
+    return {"$lt": floor} if floor == moment else {"$lte": floor}
