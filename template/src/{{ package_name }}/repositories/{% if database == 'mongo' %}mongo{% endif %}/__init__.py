@@ -1,0 +1,1 @@
+"""Repositories over MongoDB through PyMongo's asyncio client."""
