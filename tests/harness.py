@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from copier import run_copy
@@ -328,6 +329,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def with_database(server_url: str, name: str) -> str:
+    """The server's URL naming another database (its options, such as `?replicaSet=`, kept)."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def iter_output_files(root: Path) -> Iterator[Path]:

@@ -15,7 +15,6 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -31,6 +30,7 @@ from tests.harness import (
     running_in_ci,
     running_service,
     tail,
+    with_database,
 )
 
 if TYPE_CHECKING:
@@ -92,12 +92,6 @@ def uv_run(
         check=check,
         stdin=stdin,
     )
-
-
-def with_database(server_url: str, name: str) -> str:
-    """The server's URL naming another database (its options, such as `?replicaSet=`, kept)."""
-    parts = urlsplit(server_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def asyncpg_dsn(url: str) -> str:
