@@ -139,7 +139,8 @@ def format_table(summary: dict[str, Any]) -> str:
                 + ", ".join(
                     f"{name} {entry[name]['creates']['stored']} / "
                     f"{entry[name]['creates']['acknowledged']}"
-                    for name in TARGETS
+                    for name in (*TARGETS, POSTGRES_VARIANT)
+                    if name in entry
                 )
             )
     compared = {workload: entry for workload, entry in summary.items() if POSTGRES_VARIANT in entry}
