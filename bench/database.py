@@ -1,4 +1,5 @@
-"""The benchmark's database on the throwaway server, reached with the server's own psql."""
+"""The benchmark's database on a throwaway server: PostgreSQL, reached with the server's own
+psql, or (for a mongo project) the MongoDB-wire server, reached with PyMongo."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import TYPE_CHECKING
 from tests.harness import clean_env, tail
 
 if TYPE_CHECKING:
+    from tests.mongo_server import ThrowawayMongo
     from tests.postgres_server import ThrowawayPostgres
 
 DATABASE_NAME = "bench"
+ITEMS_COLLECTION = "items"
+"""Where a mongo project keeps its items: the collection named as PostgreSQL's table is."""
 
 
 class DatabaseError(RuntimeError):
-    """psql failed; the message has its output."""
+    """psql or PyMongo failed; the message has its output."""
 
 
 class BenchDatabase:
@@ -78,3 +82,42 @@ class BenchDatabase:
                 f"psql `{sql}` failed:\n{tail(result.stdout)}\n{tail(result.stderr)}"
             )
         return result.stdout.strip()
+
+
+class BenchMongoDatabase:
+    """The benchmark's database on the throwaway MongoDB-wire server, for a mongo project.
+
+    It answers what the run asks of any store: where the service finds it, how many items it
+    holds (acknowledged creates must all be there) and which process serves it (its CPU time
+    is the database's cost per request). Read with the harness's own PyMongo.
+    """
+
+    def __init__(self, server: ThrowawayMongo, name: str = DATABASE_NAME) -> None:
+        self.server = server
+        self.name = name
+
+    @property
+    def url(self) -> str:
+        """The generated service's form: the server's URL naming the database."""
+        return self.server.database_url(self.name)
+
+    def count_items(self) -> int:
+        from pymongo import MongoClient  # noqa: PLC0415 - needed by mongo runs only
+        from pymongo.errors import PyMongoError  # noqa: PLC0415
+
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.url, serverSelectionTimeoutMS=10_000
+        )
+        try:
+            return client[self.name][ITEMS_COLLECTION].count_documents({})
+        except PyMongoError as error:
+            raise DatabaseError(
+                f"counting {ITEMS_COLLECTION} in {self.url} failed: {error}"
+            ) from error
+        finally:
+            client.close()
+
+    def server_pid(self) -> int:
+        if self.server.pid is None:
+            raise DatabaseError("the MongoDB-wire server is not running")
+        return self.server.pid

@@ -30,7 +30,17 @@ if TYPE_CHECKING:
 
 ANSWERS_FILE = ".copier-answers.yml"
 REPORTED_PACKAGES = frozenset(
-    {"fastapi", "starlette", "pydantic", "sqlalchemy", "asyncpg", "uvicorn", "uvloop", "httptools"}
+    {
+        "fastapi",
+        "starlette",
+        "pydantic",
+        "sqlalchemy",
+        "asyncpg",
+        "pymongo",
+        "uvicorn",
+        "uvloop",
+        "httptools",
+    }
 )
 
 
@@ -75,6 +85,13 @@ def generate(destination: Path, answers: Mapping[str, str]) -> BenchProject:
     project = open_project(destination)
     project.copy_seconds = copy_seconds
     return project
+
+
+def generate_variant(destination: Path, project: BenchProject, **changes: str) -> BenchProject:
+    """The project generated again with the same answers except `changes`, e.g. the PostgreSQL
+    variant of a mongo project (its floor needs the items table that Alembic creates)."""
+    answers = {key: str(value) for key, value in project.answers.items()}
+    return generate(destination, {**answers, **changes})
 
 
 def open_project(path: Path) -> BenchProject:
@@ -150,7 +167,12 @@ def _installed_versions(venv: Path) -> dict[str, str]:
 
 
 def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
-    run_in(project, ["uv", "run", "--no-sync", "alembic", "upgrade", "head"], env, "Migrating")
+    """The migrations its README names: Alembic's, or a mongo project's `migrate` command."""
+    if project.answers.get("database") == "mongo":
+        command = ["uv", "run", "--no-sync", "python", "-m", project.package, "migrate"]
+    else:
+        command = ["uv", "run", "--no-sync", "alembic", "upgrade", "head"]
+    run_in(project, command, env, "Migrating")
 
 
 @dataclass(frozen=True)

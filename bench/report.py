@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from bench.run import Outcome, Settings
 
 TARGETS = ("floor", "service")
+POSTGRES_VARIANT = "postgres"
+"""A mongo project's PostgreSQL variant, measured on some workloads as a third target."""
 BUSY_CLIENT = 0.9
 """Above this share of one CPU, wrk may have limited the rate it measured."""
 
@@ -22,7 +24,9 @@ def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) ->
     """Per workload and target: means over rounds (RSS: the largest), errors summed.
 
     The ratio is service/floor requests per second, computed within each round (both
-    targets measured minutes apart at most) and then averaged over the rounds.
+    targets measured minutes apart at most) and then averaged over the rounds. Where a mongo
+    project's PostgreSQL variant was measured too, `versus_postgres` is service/variant
+    requests per second, computed the same way.
     """
     summary: dict[str, Any] = {}
     for workload in workloads:
@@ -31,17 +35,27 @@ def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) ->
         if not all(by_target.values()):
             continue
         entry: dict[str, Any] = {name: _target_summary(by_target[name]) for name in TARGETS}
-        ratios = []
-        for floor_row in by_target["floor"]:
-            service_row = next(
-                (row for row in by_target["service"] if row["round"] == floor_row["round"]), None
-            )
-            if service_row and floor_row["requests_per_second"]:
-                ratios.append(service_row["requests_per_second"] / floor_row["requests_per_second"])
+        ratios = _ratios(by_target["service"], by_target["floor"])
         entry["ratios"] = [round(ratio, 4) for ratio in ratios]
         entry["ratio"] = round(statistics.fmean(ratios), 4) if ratios else None
+        variant = [row for row in rows if row["target"] == POSTGRES_VARIANT]
+        if variant:
+            entry[POSTGRES_VARIANT] = _target_summary(variant)
+            versus = _ratios(by_target["service"], variant)
+            entry["versus_postgres_ratios"] = [round(ratio, 4) for ratio in versus]
+            entry["versus_postgres"] = round(statistics.fmean(versus), 4) if versus else None
         summary[workload] = entry
     return summary
+
+
+def _ratios(measured: list[dict[str, Any]], reference: list[dict[str, Any]]) -> list[float]:
+    """Requests per second of `measured` over `reference`, one ratio per round both ran."""
+    ratios = []
+    for reference_row in reference:
+        row = next((row for row in measured if row["round"] == reference_row["round"]), None)
+        if row and reference_row["requests_per_second"]:
+            ratios.append(row["requests_per_second"] / reference_row["requests_per_second"])
+    return ratios
 
 
 def _target_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,8 +139,24 @@ def format_table(summary: dict[str, Any]) -> str:
                 + ", ".join(
                     f"{name} {entry[name]['creates']['stored']} / "
                     f"{entry[name]['creates']['acknowledged']}"
-                    for name in TARGETS
+                    for name in (*TARGETS, POSTGRES_VARIANT)
+                    if name in entry
                 )
+            )
+    compared = {workload: entry for workload, entry in summary.items() if POSTGRES_VARIANT in entry}
+    if compared:
+        lines.append("")
+        lines.append(
+            "The mongo service against its PostgreSQL variant (same answers, same rounds):"
+        )
+        for workload, entry in compared.items():
+            variant = entry[POSTGRES_VARIANT]
+            versus = entry["versus_postgres"]
+            lines.append(
+                f"  {workload}: {entry['service']['requests_per_second']:.0f} vs "
+                f"{variant['requests_per_second']:.0f} req/s, ratio "
+                + (f"{versus:.3f}" if versus is not None else "-")
+                + f"; p50/p99 {variant['p50_ms']:.2f} / {variant['p99_ms']:.2f} ms on PostgreSQL"
             )
     return "\n".join(lines)
 
@@ -176,7 +206,7 @@ def _first_line(command: list[str]) -> str | None:
 def results_document(
     settings: Settings, outcome: Outcome, summary: dict[str, Any], started_at: str
 ) -> dict[str, Any]:
-    project = outcome.project
+    project, variant = outcome.project, outcome.postgres_variant
     return {
         "format": 1,
         "started_at": started_at,
@@ -190,6 +220,9 @@ def results_document(
         "software": {
             "project_environment": project.packages if project else {},
             "postgres_bin_dir": outcome.postgres_bin_dir,
+            "mongo_server": outcome.mongo_server,
+            "postgres_variant": str(variant.path) if variant else None,
+            "postgres_variant_environment": variant.packages if variant else None,
         },
         "settings": settings.as_dict(),
         "seed_seconds": round(outcome.seed_seconds, 2) if outcome.seed_seconds else None,

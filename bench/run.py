@@ -5,23 +5,26 @@ from __future__ import annotations
 import secrets
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bench.api_client import seed_items
-from bench.database import BenchDatabase
+from bench.database import BenchDatabase, BenchMongoDatabase
 from bench.load import LoadError, LoadResult, run_wrk
 from bench.processes import cpu_seconds, rss_megabytes
 from bench.project import (
+    Authentication,
     BenchProject,
     ensure_environment,
     generate,
+    generate_variant,
     issue_credential,
     migrate,
     open_project,
     prepare_authentication,
 )
 from bench.servers import TINY_RATE_LIMIT, Target, service_env, start_floor, start_service
+from tests.mongo_server import ThrowawayMongo, server_version
 from tests.postgres_server import ThrowawayPostgres
 from tests.redis_server import ThrowawayRedis
 
@@ -65,29 +68,57 @@ class Outcome:
     """Everything a run learned, complete or not; the report is built from it."""
 
     project: BenchProject | None = None
+    postgres_variant: BenchProject | None = None
+    """For a mongo project: the project generated with the same answers but database=postgres."""
     postgres_bin_dir: str | None = None
+    mongo_server: str | None = None
     seed_seconds: float | None = None
     ready_seconds: dict[str, float] = field(default_factory=dict)
     measurements: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
 
-def target_order(round_number: int) -> tuple[str, str]:
-    """Floor first in odd rounds, service first in even ones, so neither always goes first."""
-    return ("floor", "service") if round_number % 2 else ("service", "floor")
+POSTGRES_VARIANT = "postgres"
+"""The target name of a mongo project's PostgreSQL variant."""
+COMPARED_WORKLOADS = ("get_one", "create")
+"""The workloads a mongo project's run also measures on its PostgreSQL variant."""
+
+
+@dataclass
+class Deployment:
+    """A service under load with what it runs on: its store, its caller's credential and the
+    ids of the items seeded into its store."""
+
+    target: Target
+    store: BenchDatabase | BenchMongoDatabase
+    authorization: str | None
+    ids_file: Path
+
+
+def target_order(
+    round_number: int, names: tuple[str, ...] = ("floor", "service")
+) -> tuple[str, ...]:
+    """Floor first in odd rounds, last in even ones, so that no target always goes first."""
+    return names if round_number % 2 else names[::-1]
 
 
 def run(settings: Settings, outcome: Outcome) -> None:
-    """Fill `outcome` as the run goes, so that a failure still leaves what was measured."""
-    if settings.project is None:
-        print("Generating the project (copier copy) ...", flush=True)
-        outcome.project = generate(settings.run_dir / "project", settings.answers)
-        print(f"copier copy took {outcome.project.copy_seconds:.1f}s", flush=True)
-    else:
-        outcome.project = open_project(settings.project)
-    project = outcome.project
-    ensure_environment(project)
-    print(f"Project: {project.path} (package {project.package})", flush=True)
+    """Fill `outcome` as the run goes, so that a failure still leaves what was measured.
+
+    A mongo project runs on a throwaway MongoDB-wire server. Its floor stays the raw
+    PostgreSQL app, which needs the items table: the project's PostgreSQL variant (same
+    answers, database=postgres) provides it, and is measured too on `get_one` and `create`,
+    so the run reports the two variants side by side.
+    """
+    project = _prepare_project(settings, outcome)
+    mongo = project.answers.get("database") == "mongo"
+    if mongo:
+        print("Generating the PostgreSQL variant for the floor and the comparison ...", flush=True)
+        outcome.postgres_variant = generate_variant(
+            settings.run_dir / "postgres-variant", project, database=POSTGRES_VARIANT
+        )
+        ensure_environment(outcome.postgres_variant)
+    relational = outcome.postgres_variant or project
 
     with ExitStack() as stack:
         postgres = ThrowawayPostgres()
@@ -103,52 +134,116 @@ def run(settings: Settings, outcome: Outcome) -> None:
             stack.callback(redis.stop)
             redis.start()
             extra_env["REDIS__URL"] = redis.url
-        env = {**service_env(database.url), **extra_env}
-        migrate(project, env)
 
-        service = start_service(project, database.url, settings.run_dir / "service.log", extra_env)
-        stack.callback(service.process.stop)
-        authorization = issue_credential(project, env, authentication, service.port)
-        started = time.monotonic()
-        ids = seed_items(service.port, settings.items, authorization)
-        outcome.seed_seconds = time.monotonic() - started
-        ids_file = settings.run_dir / "item-ids.txt"
-        ids_file.write_text("".join(f"{item_id}\n" for item_id in ids), encoding="utf-8")
-        print(f"Seeded {len(ids)} items in {outcome.seed_seconds:.1f}s", flush=True)
-
-        floor = start_floor(project, database.asyncpg_dsn, settings.run_dir / "floor.log")
+        store: BenchDatabase | BenchMongoDatabase = database
+        if mongo:
+            server = ThrowawayMongo()
+            stack.callback(server.stop)
+            server.start()
+            outcome.mongo_server = f"SecantusDB {server_version()}"
+            store = BenchMongoDatabase(server)
+        deploy = _Deployer(settings, outcome, stack, authentication, extra_env).deploy
+        deployments = {"service": deploy(project, store)}
+        if mongo:
+            deployments[POSTGRES_VARIANT] = deploy(relational, database, POSTGRES_VARIANT)
+        service = deployments["service"]
+        floor = start_floor(relational, database.asyncpg_dsn, settings.run_dir / "floor.log")
         stack.callback(floor.process.stop)
-        targets = {"floor": floor, "service": service}
-        outcome.ready_seconds = {name: target.ready_seconds for name, target in targets.items()}
-        limited_targets = targets
+        deployments["floor"] = Deployment(
+            floor,
+            database,
+            service.authorization,
+            deployments[POSTGRES_VARIANT if mongo else "service"].ids_file,
+        )
+        outcome.ready_seconds = {name: d.target.ready_seconds for name, d in deployments.items()}
+        limited = deployments
         if "limited" in settings.workloads:
-            limited = start_service(
+            limited_service = start_service(
                 project,
-                database.url,
+                store.url,
                 settings.run_dir / "service-limited.log",
                 {**authentication.service_env, **TINY_RATE_LIMIT},
             )
-            stack.callback(limited.process.stop)
-            limited_targets = {"floor": floor, "service": limited}
+            stack.callback(limited_service.process.stop)
+            limited = {**deployments, "service": replace(service, target=limited_service)}
+        _measure_rounds(settings, outcome, deployments, limited)
 
-        nonce = secrets.token_hex(4)
-        for round_number in range(1, settings.rounds + 1):
-            for workload in settings.workloads:
-                serving = limited_targets if workload == "limited" else targets
-                for name in target_order(round_number):
-                    script_args = _script_args(workload, ids_file, nonce, name, round_number)
-                    record = measure(
-                        settings,
-                        serving[name],
-                        database,
-                        workload,
-                        script_args,
-                        authorization=authorization,
-                    )
-                    record = {"round": round_number, **record}
-                    outcome.measurements.append(record)
-                    outcome.failures.extend(_problems(record))
-                    _print_progress(record, settings.rounds)
+
+def _prepare_project(settings: Settings, outcome: Outcome) -> BenchProject:
+    if settings.project is None:
+        print("Generating the project (copier copy) ...", flush=True)
+        outcome.project = generate(settings.run_dir / "project", settings.answers)
+        print(f"copier copy took {outcome.project.copy_seconds:.1f}s", flush=True)
+    else:
+        outcome.project = open_project(settings.project)
+    ensure_environment(outcome.project)
+    print(f"Project: {outcome.project.path} (package {outcome.project.package})", flush=True)
+    return outcome.project
+
+
+@dataclass(frozen=True)
+class _Deployer:
+    """What every service of a run shares: the settings, the credential's source, Redis."""
+
+    settings: Settings
+    outcome: Outcome
+    stack: ExitStack
+    authentication: Authentication
+    extra_env: dict[str, str]
+
+    def deploy(
+        self,
+        project: BenchProject,
+        store: BenchDatabase | BenchMongoDatabase,
+        name: str = "service",
+    ) -> Deployment:
+        """Migrate the store, start the service on it, issue its caller's credential, seed it."""
+        run_dir = self.settings.run_dir
+        env = {**service_env(store.url), **self.extra_env}
+        migrate(project, env)
+        target = start_service(project, store.url, run_dir / f"{name}.log", self.extra_env)
+        target.name = name
+        self.stack.callback(target.process.stop)
+        authorization = issue_credential(project, env, self.authentication, target.port)
+        started = time.monotonic()
+        ids = seed_items(target.port, self.settings.items, authorization)
+        seconds = time.monotonic() - started
+        if name == "service":
+            self.outcome.seed_seconds = seconds
+        ids_file = run_dir / ("item-ids.txt" if name == "service" else f"item-ids-{name}.txt")
+        ids_file.write_text("".join(f"{item_id}\n" for item_id in ids), encoding="utf-8")
+        print(f"Seeded {len(ids)} items into the {name} in {seconds:.1f}s", flush=True)
+        return Deployment(target, store, authorization, ids_file)
+
+
+def _measure_rounds(
+    settings: Settings,
+    outcome: Outcome,
+    deployments: dict[str, Deployment],
+    limited: dict[str, Deployment],
+) -> None:
+    names = tuple(name for name in ("floor", "service", POSTGRES_VARIANT) if name in deployments)
+    nonce = secrets.token_hex(4)
+    for round_number in range(1, settings.rounds + 1):
+        for workload in settings.workloads:
+            serving = limited if workload == "limited" else deployments
+            for name in target_order(round_number, names):
+                if name == POSTGRES_VARIANT and workload not in COMPARED_WORKLOADS:
+                    continue
+                deployment = serving[name]
+                script_args = _script_args(workload, deployment.ids_file, nonce, name, round_number)
+                record = measure(
+                    settings,
+                    deployment.target,
+                    deployment.store,
+                    workload,
+                    script_args,
+                    authorization=deployment.authorization,
+                )
+                record = {"round": round_number, **record}
+                outcome.measurements.append(record)
+                outcome.failures.extend(_problems(record))
+                _print_progress(record, settings.rounds)
 
 
 def _script_args(
@@ -166,14 +261,14 @@ def _script_args(
 def measure(
     settings: Settings,
     target: Target,
-    database: BenchDatabase,
+    database: BenchDatabase | BenchMongoDatabase,
     workload: str,
     script_args: dict[str, tuple[str, ...]],
     *,
     authorization: str | None = None,
 ) -> dict[str, Any]:
     """Warm up, then measure one workload on one target; checks that the server survived.
-    `authorization` goes with every request, to both targets."""
+    `authorization` goes with every request; `database` is the store the target runs on."""
     rows_before = database.count_items() if workload == "create" else None
     warmup: LoadResult | None = None
     if settings.warmup > 0:
@@ -187,8 +282,8 @@ def measure(
         )
         target.process.check_alive()
 
-    postgres_pid = database.server_pid()
-    server_cpu, database_cpu = cpu_seconds(target.process.pid), cpu_seconds(postgres_pid)
+    database_pid = database.server_pid()
+    server_cpu, database_cpu = cpu_seconds(target.process.pid), cpu_seconds(database_pid)
     measured = _wrk(
         settings,
         target,
@@ -198,7 +293,7 @@ def measure(
         authorization=authorization,
     )
     server_cpu = cpu_seconds(target.process.pid) - server_cpu
-    database_cpu = cpu_seconds(postgres_pid) - database_cpu
+    database_cpu = cpu_seconds(database_pid) - database_cpu
     target.process.check_alive()
 
     requests = max(measured.requests, 1)

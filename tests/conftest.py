@@ -36,6 +36,7 @@ from tests.harness import (
     record_timing,
     running_in_ci,
 )
+from tests.mongo_server import MongoUnavailableError, ThrowawayMongo
 from tests.postgres_server import PostgresUnavailableError, ThrowawayPostgres
 from tests.redis_server import RedisUnavailableError, ThrowawayRedis
 
@@ -186,6 +187,35 @@ def redis_url() -> Iterator[str]:
     except RedisUnavailableError:
         yield NO_REDIS_URL
         return
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+# --- MongoDB ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mongo_url() -> Iterator[str]:
+    """A MongoDB server for database=mongo projects, without a database name: each test
+    creates its own databases under it (``mongodb://127.0.0.1:N/``).
+
+    TEST_MONGODB_URL when set, otherwise a throwaway SecantusDB server from the template's dev
+    dependencies, started on first use, so that a run without mongo combinations starts none.
+    Without either, the tests that need it are skipped, or fail under CI=true.
+    """
+    external = os.environ.get("TEST_MONGODB_URL")
+    if external:
+        yield external
+        return
+    try:
+        server = ThrowawayMongo()
+        server.start()
+    except MongoUnavailableError as error:
+        if running_in_ci():
+            pytest.fail(f"{error}\n(CI=true: `uv sync` should have installed it)", pytrace=False)
+        pytest.skip(str(error))
     try:
         yield server.url
     finally:

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from copier import run_copy
@@ -60,6 +61,10 @@ _SERVICE_ENV_PREFIXES = (
     "REDIS__",
 )
 _SERVICE_ENV_KEYS = frozenset({"ENVIRONMENT", "DEBUG", "SECRET_KEY"})
+# The caller's virtualenv and test servers: a generated project gets its servers explicitly.
+_CALLER_ONLY_KEYS = frozenset(
+    {"VIRTUAL_ENV", "TEST_DATABASE_URL", "TEST_MONGODB_URL", "PYTHONPATH", "COVERAGE_PROCESS_START"}
+)
 
 # Folders that tools create inside a generated project; they are not template output.
 TOOL_OUTPUT_DIRS = frozenset(
@@ -106,7 +111,7 @@ class Combination:
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "python_version": ("3.11", "3.12", "3.13"),
-    "database": ("postgres",),
+    "database": ("postgres", "mongo"),
     "auth": ("none", "api_key", "jwt", "oidc"),
     "cache": ("none", "memory", "redis"),
 }
@@ -326,6 +331,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def with_database(server_url: str, name: str) -> str:
+    """The server's URL naming another database (its options, such as `?replicaSet=`, kept)."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
 def iter_output_files(root: Path) -> Iterator[Path]:
     """Every file under root except those inside tool-created folders, sorted."""
     for dirpath, dirnames, filenames in os.walk(root):
@@ -345,7 +356,7 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
         if key not in _SERVICE_ENV_KEYS
         and not key.startswith(_SERVICE_ENV_PREFIXES)
         and not key.startswith("PYTEST_")
-        and key not in {"VIRTUAL_ENV", "TEST_DATABASE_URL", "PYTHONPATH", "COVERAGE_PROCESS_START"}
+        and key not in _CALLER_ONLY_KEYS
     }
     env.setdefault("UV_CACHE_DIR", str(CACHE_DIR / "uv"))
     env["UV_PYTHON_DOWNLOADS"] = "never"

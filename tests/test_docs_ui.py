@@ -2,7 +2,8 @@
 
 Headless Chromium opens /docs and /redoc of a service started with `python -m <package>`. It
 resolves no host name but 127.0.0.1, so a page that needed anything from elsewhere would not
-render. The pages need no database tables: the service runs on an empty SQLite file.
+render. The pages need no database tables: the service runs on an empty SQLite file, or (with
+MongoDB) on a database name that nothing has created yet.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.harness import Project, clean_env, free_port, missing_tool, run, running_service
+from tests.harness import (
+    Project,
+    clean_env,
+    free_port,
+    missing_tool,
+    run,
+    running_service,
+    with_database,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,11 +60,17 @@ def chromium() -> str:
 
 
 @pytest.fixture
-def service(project: Project, tmp_path: Path) -> Iterator[str]:
+def service(project: Project, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    if project.answers["database"] == "mongo":
+        database_url = with_database(
+            request.getfixturevalue("mongo_url"), f"docs_{secrets.token_hex(4)}"
+        )
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'docs.db'}"
     env = clean_env(
         {
             "ENVIRONMENT": "test",
-            "DATABASE__URL": f"sqlite+aiosqlite:///{tmp_path / 'docs.db'}",
+            "DATABASE__URL": database_url,
             "SECRET_KEY": secrets.token_urlsafe(36),
             "LOG__LEVEL": "WARNING",
             "SERVER__HOST": "127.0.0.1",

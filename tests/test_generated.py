@@ -14,8 +14,7 @@ import shutil
 import time
 import urllib.request
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -31,6 +30,7 @@ from tests.harness import (
     running_in_ci,
     running_service,
     tail,
+    with_database,
 )
 
 if TYPE_CHECKING:
@@ -94,11 +94,6 @@ def uv_run(
     )
 
 
-def with_database(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def asyncpg_dsn(url: str) -> str:
     """asyncpg speaks plain ``postgresql://`` URLs; SQLAlchemy's form names the driver."""
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -118,20 +113,55 @@ def database(project: Project, admin_url: str, action: str, name: str) -> None:
     )
 
 
+def drop_mongo_database(server_url: str, name: str) -> None:
+    """Drop a database with the harness's own PyMongo (a dependency of SecantusDB)."""
+    from pymongo import MongoClient  # noqa: PLC0415 - only mongo projects need it
+
+    client: MongoClient[dict[str, Any]] = MongoClient(server_url, serverSelectionTimeoutMS=10_000)
+    try:
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def fresh_database(project: Project, pg_admin_url: str):
-    """Factory for empty databases on the test server, dropped after the test."""
+def fresh_database(project: Project, request: pytest.FixtureRequest):
+    """Factory for empty databases on the test server of the project's database, dropped
+    after the test; it returns the service's `DATABASE__URL` for one."""
     created: list[str] = []
+    mongo = project.answers["database"] == "mongo"
+    server_url = request.getfixturevalue("mongo_url" if mongo else "pg_admin_url")
 
     def _create(purpose: str) -> str:
         name = f"foundry_{project.package_name}_{purpose}_{secrets.token_hex(4)}"[:63]
-        database(project, pg_admin_url, "create", name)
+        if not mongo:
+            database(project, server_url, "create", name)
+        # MongoDB creates a database with its first write: nothing to do before.
         created.append(name)
-        return with_database(pg_admin_url, name)
+        return with_database(server_url, name)
 
     yield _create
     for name in created:
-        database(project, pg_admin_url, "drop", name)
+        if mongo:
+            drop_mongo_database(server_url, name)
+        else:
+            database(project, server_url, "drop", name)
+
+
+def only_for_database(project: Project, database: str, reason: str) -> None:
+    """Skip, with the reason in the report, a check that concerns another database answer."""
+    if project.answers["database"] != database:
+        pytest.skip(f"database={project.answers['database']}: {reason}")
+
+
+def migrate(project: Project, env: dict[str, str], what: str) -> None:
+    """Bring the database at DATABASE__URL to the latest schema, the way the project's README
+    says: Alembic for PostgreSQL, the project's own `migrate` command for MongoDB."""
+    if project.answers["database"] == "mongo":
+        command, label = ("python", "-m", project.package_name, "migrate"), "migrate"
+    else:
+        command, label = ("alembic", "upgrade", "head"), "alembic upgrade"
+    uv_run(project, *command, what=f"{label} ({what})", timeout=120, env=env)
 
 
 # --- The toolchain --------------------------------------------------------------------------
@@ -219,8 +249,13 @@ def require_redis(project: Project) -> None:
     pytest.skip(reason)
 
 
-def test_own_test_suite(project: Project, pg_admin_url: str) -> None:
+def test_own_test_suite(project: Project, request: pytest.FixtureRequest) -> None:
+    """The project's own suite, against the server its README tells developers to give it."""
     require_redis(project)
+    if project.answers["database"] == "mongo":
+        server = {"TEST_MONGODB_URL": request.getfixturevalue("mongo_url")}
+    else:
+        server = {"TEST_DATABASE_URL": request.getfixturevalue("pg_admin_url")}
     result = uv_run(
         project,
         "pytest",
@@ -229,7 +264,7 @@ def test_own_test_suite(project: Project, pg_admin_url: str) -> None:
         "no:cacheprovider",
         what="pytest (generated suite)",
         timeout=900,
-        env=clean_env({"TEST_DATABASE_URL": pg_admin_url}),
+        env=clean_env(server),
         check=False,
     )
     # Exit code 5 means "no tests collected": a suite that tests nothing is a failure too.
@@ -242,7 +277,11 @@ def test_own_test_suite(project: Project, pg_admin_url: str) -> None:
 # --- Migrations -----------------------------------------------------------------------------
 
 
+ALEMBIC_IS_POSTGRES_ONLY = "the project has no Alembic (test_mongo_migrations_apply_once)"
+
+
 def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> None:
+    only_for_database(project, "postgres", ALEMBIC_IS_POSTGRES_ONLY)
     env = clean_env({"DATABASE__URL": fresh_database("alembic"), "ENVIRONMENT": "test"})
     for command in (
         ("upgrade", "head"),
@@ -262,6 +301,7 @@ def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> N
 
 def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_path: Path) -> None:
     """`make migrate` with the generated `.env` migrates a SQLite file: the same up, down, up."""
+    only_for_database(project, "postgres", ALEMBIC_IS_POSTGRES_ONLY)
     database = tmp_path / "dev.db"
     env = clean_env({"DATABASE__URL": f"sqlite+aiosqlite:///{database}", "ENVIRONMENT": "test"})
     for command in (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")):
@@ -274,6 +314,46 @@ def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_pat
             env=env,
         )
     assert database.stat().st_size > 0
+
+
+def mongo_schema(database_url: str) -> dict[str, object]:
+    """What migrations leave in a MongoDB database: every collection with its options and
+    indexes, and how many documents it holds (a migration's bookkeeping record included)."""
+    from pymongo import MongoClient  # noqa: PLC0415 - only mongo projects need it
+
+    client: MongoClient[dict[str, Any]] = MongoClient(database_url, serverSelectionTimeoutMS=10_000)
+    try:
+        database = client.get_default_database()
+        return {
+            name: {
+                "options": database[name].options(),
+                "indexes": database[name].index_information(),
+                "documents": database[name].count_documents({}),
+            }
+            for name in sorted(database.list_collection_names())
+        }
+    finally:
+        client.close()
+
+
+def test_mongo_migrations_apply_once(project: Project, fresh_database) -> None:
+    """`python -m <package> migrate` (what `make migrate` runs) on a fresh database creates the
+    collections and indexes; run again, it applies nothing and still exits 0."""
+    only_for_database(
+        project, "mongo", "Alembic migrates it (test_alembic_up_down_up_without_drift)"
+    )
+    database_url = fresh_database("migrate")
+    env = clean_env({"DATABASE__URL": database_url, "ENVIRONMENT": "test"})
+
+    migrate(project, env, "fresh database")
+    migrated = mongo_schema(database_url)
+    migrate(project, env, "again")
+
+    assert migrated, f"`migrate` left {database_url} empty"
+    assert any(set(collection["indexes"]) - {"_id_"} for collection in migrated.values()), (
+        f"`migrate` created no index: {migrated}"
+    )
+    assert mongo_schema(database_url) == migrated, "the second `migrate` changed the database"
 
 
 # --- Robustness -----------------------------------------------------------------------------
@@ -359,15 +439,7 @@ def test_service_survives_schemathesis(
     )
     if project.answers["cache"] == "redis":
         env["REDIS__URL"] = request.getfixturevalue("redis_url")
-    uv_run(
-        project,
-        "alembic",
-        "upgrade",
-        "head",
-        what="alembic upgrade (fuzz db)",
-        timeout=120,
-        env=env,
-    )
+    migrate(project, env, "fuzz db")
 
     credentials = fuzz_credential(project, env)
     env["SERVER__HOST"] = "127.0.0.1"

@@ -27,6 +27,7 @@ from tests.harness import (
     Project,
     copy_template,
     dev_tool,
+    iter_output_files,
     run,
 )
 
@@ -268,11 +269,36 @@ def test_compose_file_is_valid(project: Project) -> None:
     )
 
 
+def test_ci_workflow_is_valid(project: Project) -> None:
+    run(
+        [
+            dev_tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            ".github/workflows/ci.yml",
+        ],
+        cwd=project.path,
+        step=f"check-jsonschema workflow ({project.answers['python_version']})",
+        timeout=120,
+    )
+
+
+def migrate_command(project: Project) -> list[str]:
+    """How the project's README says to migrate: Alembic, or the project's own command."""
+    if project.answers["database"] == "mongo":
+        return ["python", "-m", project.package_name, "migrate"]
+    return ["alembic", "upgrade", "head"]
+
+
+DATABASE_HEALTH_CHECK = {"postgres": "pg_isready", "mongo": "isWritablePrimary"}
+
+
 def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     project: Project,
 ) -> None:
     compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
+    database = project.answers["database"]
 
     with_redis = project.answers["cache"] == "redis"
 
@@ -283,9 +309,11 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
         "migrate": {"condition": "service_completed_successfully"},
     }
     assert services["migrate"]["depends_on"] == {"db": {"condition": "service_healthy"}}
-    assert services["migrate"]["command"] == ["alembic", "upgrade", "head"]
+    assert services["migrate"]["command"] == migrate_command(project)
     assert "/health/live" in str(services["app"]["healthcheck"]["test"])
-    assert "pg_isready" in str(services["db"]["healthcheck"]["test"])
+    assert DATABASE_HEALTH_CHECK[database] in str(services["db"]["healthcheck"]["test"])
+    assert list(compose["volumes"]) == [f"{database}-data"]
+    assert services["db"]["volumes"][0].startswith(f"{database}-data:")
     assert services["app"]["ports"][0].startswith("${APP_BIND_ADDRESS:-127.0.0.1}:")
     assert services["app"]["environment"]["ENVIRONMENT"] == "production"
     assert ":?" in services["app"]["environment"]["SECRET_KEY"], "SECRET_KEY must be required"
@@ -307,6 +335,127 @@ def test_compose_and_ci_give_a_redis_project_a_healthy_redis(project: Project) -
     assert job["services"]["redis"]["image"].startswith("redis:")
     assert "redis-cli ping" in job["services"]["redis"]["options"]
     assert job["env"]["TEST_REDIS_URL"].startswith("redis://")
+
+
+def test_compose_and_ci_give_a_mongo_project_a_replica_set(project: Project) -> None:
+    """Transactions need a replica set: compose runs and initiates one, CI starts one."""
+    if project.answers["database"] != "mongo":
+        pytest.skip("only database=mongo uses MongoDB")
+    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(
+        (project.path / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    )
+    db = compose["services"]["db"]
+    health_check = " ".join(db["healthcheck"]["test"])
+    job = workflow["jobs"]["test"]
+    start_step = next(step for step in job["steps"] if "--replSet rs0" in step.get("run", ""))
+    migrate_step = next(step for step in job["steps"] if "migrate" in step.get("run", ""))
+
+    assert db["image"].startswith("mongo:")
+    assert db["command"][:2] == ["--replSet", "rs0"]
+    assert "ports" not in db, "the database is for the compose network only"
+    assert 'rs.initiate({ _id: "rs0", members: [{ _id: 0, host: "db:27017" }] })' in health_check
+    assert "quit(1)" in health_check
+    url = compose["services"]["app"]["environment"]["DATABASE__URL"]
+    assert url.startswith("mongodb://db:27017/")
+    assert url.endswith("?replicaSet=rs0")
+    assert "postgres" not in job.get("services", {})
+    assert job["env"]["TEST_MONGODB_URL"] == "mongodb://localhost:27017/"
+    assert "TEST_DATABASE_URL" not in job["env"]
+    assert 'host: "localhost:27017"' in start_step["run"]
+    assert start_step["run"].index("docker run") < start_step["run"].index("rs.initiate")
+    assert job["steps"].index(start_step) < job["steps"].index(migrate_step)
+    command = f"uv run python -m {project.package_name} migrate"
+    assert migrate_step["run"].split("\n").count(command) == 2, "migrate runs twice"
+    assert migrate_step["env"]["DATABASE__URL"].startswith("mongodb://localhost:27017/")
+
+
+SQL_STACK = re.compile(r"alembic|sqlalchemy|asyncpg|aiosqlite", re.IGNORECASE)
+
+
+def test_a_mongo_project_holds_nothing_of_the_sql_stack(project: Project) -> None:
+    """Every file, the lock file included, and every path: no Alembic, SQLAlchemy or drivers."""
+    if project.answers["database"] != "mongo":
+        pytest.skip("database=postgres uses the SQL stack")
+    found = [
+        relative(project, path)
+        for path in project.files
+        if SQL_STACK.search(relative(project, path))
+    ]
+    found += [
+        f"{relative(project, path)}:{number}: {line.strip()}"
+        for path, text in text_files(project)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if SQL_STACK.search(line)
+    ]
+    assert not found, "the SQL stack in a mongo project:\n" + "\n".join(found)
+
+
+def test_secantusdb_stays_out_of_generated_projects(project: Project) -> None:
+    """SecantusDB serves the template's own tests only: no project names or depends on it."""
+    found = [
+        relative(project, path)
+        for path in project.files
+        if "secantus" in relative(project, path).lower()
+        or "secantus" in path.read_bytes().decode("utf-8", errors="replace").lower()
+    ]
+    assert not found, f"SecantusDB named in {found}"
+
+
+SHARED_HTTP_TREES = ("tests/api", "src/{package}/api", "src/{package}/services")
+SHARED_HTTP_TREES += ("src/{package}/domain", "src/{package}/schemas")
+"""What must not depend on the database answer: the HTTP layer and its tests, the business rules
+and the contract's models. Only repositories, infrastructure and the wiring swap."""
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in iter_output_files(root)
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("cache", CHOICES["cache"])
+@pytest.mark.parametrize("auth", CHOICES["auth"])
+def test_the_database_answer_changes_nothing_above_the_repositories(
+    generate, auth: str, cache: str
+) -> None:
+    """For each auth and cache, postgres and mongo render the same HTTP layer, services,
+    domain, schemas and API tests, byte for byte (rendered without the copy-time tasks)."""
+    answers = {"project_name": "Twin Check", "auth": auth, "cache": cache}
+    rendered = {
+        database: generate({**answers, "database": database}, skip_tasks=True)
+        for database in CHOICES["database"]
+    }
+    package = rendered["postgres"].package_name
+    for tree in SHARED_HTTP_TREES:
+        trees = {
+            database: tree_bytes(project.path / tree.format(package=package))
+            for database, project in rendered.items()
+        }
+        assert trees["postgres"], f"{tree} is empty"
+        postgres = trees.pop("postgres")
+        for database, files in trees.items():
+            assert sorted(postgres.keys() - files.keys()) == [], f"{tree}: only for postgres"
+            assert sorted(files.keys() - postgres.keys()) == [], f"{tree}: only for {database}"
+            differing = [name for name in postgres if files[name] != postgres[name]]
+            assert not differing, f"{tree}: {database} renders these differently: {differing}"
+
+
+def test_openapi_document_does_not_depend_on_the_database(
+    project: Project, combination: Combination, generate
+) -> None:
+    """Clients see one contract whatever stores the items: a mongo project's exported
+    docs/openapi.json equals that of the postgres project generated with its other answers."""
+    if combination.database == "postgres":
+        pytest.skip("compared from each mongo combination's side, with its postgres twin")
+    twin = generate({**combination.answers, "database": "postgres"})
+    document = (project.path / "docs" / "openapi.json").read_text(encoding="utf-8")
+    twin_document = (twin.path / "docs" / "openapi.json").read_text(encoding="utf-8")
+
+    assert json.loads(document) == json.loads(twin_document)
+    assert document == twin_document
 
 
 REDIS_USE = re.compile(r"REDIS__|TEST_REDIS_URL|\bredis[.:-]|import redis|\"redis\b|\bredis\.py")
