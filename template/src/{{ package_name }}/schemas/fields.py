@@ -38,7 +38,8 @@ _RFC3339_EXPECTED = "must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z"
 
 def _parse_rfc3339(value: object) -> object:
     """Only ISO 8601 text is a timestamp here: pydantic would also read a JSON number such as
-    `0.5` as seconds since the epoch, which the OpenAPI document (a `date-time` string) rules out."""
+    `0.5` as seconds since the epoch, which the OpenAPI document (a `date-time` string) rules
+    out."""
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
