@@ -46,10 +46,14 @@ def require_bench_tools() -> None:
         missing_tool(str(error))
 
 
-def quick_run(project_path: Path, tmp_path: Path) -> dict[str, Any]:
+def quick_run(
+    project_path: Path, tmp_path: Path, workloads: tuple[str, ...] = WORKLOADS
+) -> dict[str, Any]:
     """`python -m bench --quick --project PATH`: its results document, once it exited 0."""
     output = tmp_path / "results.json"
     command = [sys.executable, "-m", "bench", "--quick", "--project", str(project_path)]
+    if workloads != WORKLOADS:
+        command += [argument for workload in workloads for argument in ("--workload", workload)]
 
     result = run(
         [*command, "--output", str(output)],
@@ -66,7 +70,9 @@ def quick_run(project_path: Path, tmp_path: Path) -> dict[str, Any]:
     return document
 
 
-def assert_every_answer_counted(document: dict[str, Any]) -> None:
+def assert_every_answer_counted(
+    document: dict[str, Any], workloads: tuple[str, ...] = WORKLOADS
+) -> None:
     """No error answers, no lost creates, the 429s only where the tiny limit applies."""
     for row in document["measurements"]:
         where = f"round {row['round']}, {row['workload']} on the {row['target']}"
@@ -77,7 +83,7 @@ def assert_every_answer_counted(document: dict[str, Any]) -> None:
             assert row["creates"]["stored"] >= row["creates"]["acknowledged"] > 0, where
         throttled = row["workload"] == "limited" and row["target"] == "service"
         assert (row["answers_429"] >= row["requests"] - 1) if throttled else not row["answers_429"]
-    assert set(document["summary"]) == set(WORKLOADS)
+    assert set(document["summary"]) == set(workloads)
 
 
 def test_quick_run_measures_every_workload_on_both_targets(
@@ -98,17 +104,24 @@ def test_quick_mongo_run_compares_reads_and_creates_with_the_postgres_variant(
     generate: Generate, tmp_path: Path
 ) -> None:
     """A mongo project runs on a throwaway SecantusDB, against the PostgreSQL floor, and its
-    PostgreSQL variant's single-item reads and creates are measured in the same rounds."""
+    PostgreSQL variant's single-item reads and creates are measured in the same rounds.
+
+    Only the compared workloads (and the health probe) run: SecantusDB sorts every document a
+    listing matches before it applies the limit, even when an index gives the order (50 items
+    of 200 documents take 6 ms, of 10,000 documents 235 ms), so once the create workload has
+    grown the collection, `list_50` would measure the stand-in server and run into the
+    service's time limit, not the service."""
     require_bench_tools()
     project = generate({**default_answers(), "database": "mongo"})
+    workloads = (*COMPARED_WORKLOADS, "health")
 
-    document = quick_run(project.path, tmp_path)
+    document = quick_run(project.path, tmp_path, workloads)
 
     measured = {(row["workload"], row["target"]) for row in document["measurements"]}
-    assert measured == {(workload, target) for workload in WORKLOADS for target in TARGETS} | {
+    assert measured == {(workload, target) for workload in workloads for target in TARGETS} | {
         (workload, "postgres") for workload in COMPARED_WORKLOADS
     }
-    assert_every_answer_counted(document)
+    assert_every_answer_counted(document, workloads)
     for workload in COMPARED_WORKLOADS:
         entry = document["summary"][workload]
         assert entry["versus_postgres"] > 0, workload
