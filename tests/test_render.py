@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -319,13 +320,17 @@ def test_compose_starts_the_app_only_after_a_healthy_database_and_migrations(
     assert ":?" in services["app"]["environment"]["SECRET_KEY"], "SECRET_KEY must be required"
 
 
+def compose_and_workflow(project: Project) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The project's parsed docker-compose.yml and CI workflow."""
+    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
+    workflow_file = project.path / ".github" / "workflows" / "ci.yml"
+    return compose, yaml.safe_load(workflow_file.read_text(encoding="utf-8"))
+
+
 def test_compose_and_ci_give_a_redis_project_a_healthy_redis(project: Project) -> None:
     if project.answers["cache"] != "redis":
         pytest.skip("only cache=redis uses Redis")
-    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
-    workflow = yaml.safe_load(
-        (project.path / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
-    )
+    compose, workflow = compose_and_workflow(project)
     redis = compose["services"]["redis"]
     job = workflow["jobs"]["test"]
 
@@ -341,10 +346,7 @@ def test_compose_and_ci_give_a_mongo_project_a_replica_set(project: Project) -> 
     """Transactions need a replica set: compose runs and initiates one, CI starts one."""
     if project.answers["database"] != "mongo":
         pytest.skip("only database=mongo uses MongoDB")
-    compose = yaml.safe_load((project.path / "docker-compose.yml").read_text(encoding="utf-8"))
-    workflow = yaml.safe_load(
-        (project.path / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
-    )
+    compose, workflow = compose_and_workflow(project)
     db = compose["services"]["db"]
     health_check = " ".join(db["healthcheck"]["test"])
     job = workflow["jobs"]["test"]
