@@ -72,6 +72,11 @@ test: ensure-uv ## Run the template's tests (all of them; see docs/contributing.
 bench: ensure-uv ## Benchmark a generated service against a raw floor app (ARGS="--quick", ...)
 	uv run --locked python -m bench $(ARGS)
 
+.PHONY: release
+release: ensure-uv ## Tag a release after checking CHANGELOG.md and the tests: make release VERSION=0.6.0
+	@test -n "$(VERSION)" || { echo 'usage: make release VERSION=0.6.0' >&2; exit 2; }
+	uv run --locked python tools/release.py "$(VERSION)"
+
 .PHONY: lint
 lint: ensure-uv ## Lint and format-check extensions/, tests/ and bench/
 	uv run --locked ruff check . && uv run --locked ruff format --check .
