@@ -75,7 +75,7 @@ bench: ensure-uv ## Benchmark a generated service against a raw floor app (ARGS=
 .PHONY: release
 release: ensure-uv ## Tag a release after checking CHANGELOG.md and the tests: make release VERSION=0.6.0
 	@test -n "$(VERSION)" || { echo 'usage: make release VERSION=0.6.0' >&2; exit 2; }
-	uv run --locked python tools/release.py "$(VERSION)"
+	uv run --locked python -m tools.release "$(VERSION)"
 
 .PHONY: lint
 lint: ensure-uv ## Lint and format-check extensions/, tests/ and bench/

@@ -30,6 +30,8 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
+from tools.release_notes import changelog_sections
+
 ROOT = Path(__file__).resolve().parent.parent
 CHANGELOG = "CHANGELOG.md"
 RELEASES = "releases.toml"
@@ -54,15 +56,6 @@ def read_releases(root: Path) -> list[Release]:
         Release(Version(entry["version"]), entry["commit"], entry["date"])
         for entry in data.get("release", [])
     ]
-
-
-def changelog_sections(text: str) -> dict[str, str]:
-    """Each `## ` heading of the changelog (without the hashes) mapped to its body."""
-    sections: dict[str, str] = {}
-    parts = re.split(r"(?m)^## (.+)$", text)
-    for heading, body in zip(parts[1::2], parts[2::2], strict=True):
-        sections[heading.strip()] = body.strip()
-    return sections
 
 
 def check_unreleased(text: str) -> str:
@@ -129,7 +122,15 @@ def release(root: Path, version_text: str, test_command: str, today: dt.date) ->
     git(root, "add", CHANGELOG)
     git(root, "commit", "--quiet", "-m", f"Release {version}")
     commit = git(root, "rev-parse", "HEAD")
-    git(root, "tag", "--annotate", str(version), "--message", f"{version}\n\n{body}\n")
+    git(
+        root,
+        "tag",
+        "--annotate",
+        "--cleanup=verbatim",
+        str(version),
+        "-m",
+        f"{version}\n\n{body}\n",
+    )
 
     with (root / RELEASES).open("a", encoding="utf-8") as stream:
         stream.write(
