@@ -3,6 +3,7 @@
     make update                          # the newest release
     make update REF=0.6.0                # a given release (a tag, or any commit)
     make update DATA='cache=redis'       # change answers on the way (space-separated)
+    make check-update                    # only say whether a newer release is out
 
 Refuses a working tree with uncommitted changes. Runs `copier update` (a pinned Copier and
 copier-template-extensions, through `uv tool run`) for every `.copier-answers*.yml` in the
@@ -16,6 +17,7 @@ with `git diff` and commit it yourself.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -25,6 +27,7 @@ from pathlib import Path
 
 COPIER = "copier==9.19.1"
 COPIER_EXTENSIONS = "copier-template-extensions==0.3.4"
+COPIER_COMMAND = ("uv", "tool", "run", "--from", COPIER, "--with", COPIER_EXTENSIONS, "copier")
 MAIN_ANSWERS_FILE = ".copier-answers.yml"
 SKIPPED_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -100,14 +103,7 @@ def env_keys(path: Path) -> set[str]:
 
 def copier_update(answers_file: Path, ref: str | None, data: Sequence[str]) -> list[str]:
     command = [
-        "uv",
-        "tool",
-        "run",
-        "--from",
-        COPIER,
-        "--with",
-        COPIER_EXTENSIONS,
-        "copier",
+        *COPIER_COMMAND,
         "update",
         "--trust",
         "--defaults",
@@ -121,6 +117,35 @@ def copier_update(answers_file: Path, ref: str | None, data: Sequence[str]) -> l
     for item in data:
         command += ["--data", item]
     return command
+
+
+def check(root: Path) -> list[str]:
+    """Ask Copier whether a newer release of the template is out, for every answers file.
+
+    Returns a sentence per answers file that is behind; raises when Copier cannot tell.
+    """
+    behind = []
+    for answers_file in answers_files(root):
+        command = [
+            *COPIER_COMMAND,
+            "check-update",
+            "--answers-file",
+            answers_file.as_posix(),
+            "--output-format",
+            "json",
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise UpdateError(
+                f"Copier could not check {answers_file} for updates: {result.stderr.strip()}"
+            )
+        status = json.loads(result.stdout)
+        if status["update_available"]:
+            behind.append(
+                f"{answers_file}: release {status['latest_version']} of the template is out "
+                f"(this project is at {status['current_version']}); take it with `make update`."
+            )
+    return behind
 
 
 def run(command: Sequence[str]) -> bool:
@@ -204,7 +229,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="change an answer on the way (repeatable)",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only tell whether a newer release is out; exit 1 when one is",
+    )
     args = parser.parse_args(argv)
+    if args.check:
+        try:
+            behind = check(Path.cwd())
+        except UpdateError as error:
+            print(error, file=sys.stderr)
+            return 1
+        for line in behind:
+            print(line)
+        if not behind:
+            print("The project is at the newest release of the template.")
+        return 1 if behind else 0
     for item in args.data:
         if "=" not in item:
             parser.error(f"--data takes KEY=VALUE, not {item!r}")
