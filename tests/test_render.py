@@ -69,6 +69,42 @@ def text_files(project: Project) -> list[tuple[Path, str]]:
 
 # --- Rendering --------------------------------------------------------------------------
 
+LONGEST_NAME = "Abcdefghij Abcdefghij Abcdefghij Abcdefg"
+"""A project name whose package name has the most characters a name may give (40)."""
+
+
+@pytest.mark.parametrize("name", ["own", "longest"])
+def test_the_raw_render_is_formatted_and_lint_clean(
+    generate, combination: Combination, name: str
+) -> None:
+    """`copier update` renders without the copy-time task, so every file must come out of
+    the template as ruff leaves it, for any name: formatting must never be a difference
+    between an updated project and a fresh copy."""
+    answers = dict(combination.answers)
+    if name == "longest":
+        answers["project_name"] = LONGEST_NAME
+        assert len(to_package_name(LONGEST_NAME)) == 40
+    project = generate(answers, skip_tasks=True)
+    ruff = dev_tool("ruff")
+
+    check = run(
+        [ruff, "check", "--no-cache", "--output-format=concise", "."],
+        cwd=project.path,
+        step="ruff check (raw render)",
+        timeout=120,
+        check=False,
+    )
+    formatted = run(
+        [ruff, "format", "--no-cache", "--check", "."],
+        cwd=project.path,
+        step="ruff format --check (raw render)",
+        timeout=120,
+        check=False,
+    )
+
+    assert check.returncode == 0, check.stdout
+    assert formatted.returncode == 0, formatted.stdout
+
 
 def test_no_jinja_left(project: Project) -> None:
     leftovers = [relative(project, p) for p in project.files if p.suffix == ".jinja"]
@@ -282,6 +318,37 @@ def test_ci_workflow_is_valid(project: Project) -> None:
         step=f"check-jsonschema workflow ({project.answers['python_version']})",
         timeout=120,
     )
+
+
+def test_workflows_pass_actionlint(project: Project) -> None:
+    workflows = sorted(str(path) for path in (project.path / ".github" / "workflows").glob("*.yml"))
+    assert len(workflows) == 2
+    run(
+        [dev_tool("actionlint"), *workflows],
+        cwd=project.path,
+        step=f"actionlint ({project.answers['python_version']})",
+        timeout=120,
+    )
+
+
+def locked_version(package: str) -> str:
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text(encoding="utf-8"))
+    return next(entry["version"] for entry in lock["package"] if entry["name"] == package)
+
+
+def test_the_update_command_pins_the_copier_the_template_is_tested_with(
+    project: Project,
+) -> None:
+    script = (project.path / "scripts" / "update.py").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    updating = (REPO_ROOT / "docs" / "updating.md").read_text(encoding="utf-8")
+    copier = f"copier=={locked_version('copier')}"
+    extensions = f"copier-template-extensions=={locked_version('copier-template-extensions')}"
+
+    assert f'COPIER = "{copier}"' in script
+    assert f'COPIER_EXTENSIONS = "{extensions}"' in script
+    for document in (readme, updating):
+        assert f"--from '{copier}' --with '{extensions}'" in document
 
 
 def migrate_command(project: Project) -> list[str]:
@@ -578,6 +645,41 @@ def test_copier_settings_that_updates_rely_on() -> None:
     assert "{{ _copier_conf.answers_file }}.jinja" in template_files
 
 
+@pytest.mark.slow
+def test_the_template_renders_with_its_minimum_copier(tmp_path: Path) -> None:
+    """`_min_copier_version` is what the template needs: that Copier renders it."""
+    settings = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
+    minimum = settings["_min_copier_version"]
+    extensions = f"copier-template-extensions=={locked_version('copier-template-extensions')}"
+    destination = tmp_path / "oldest-copier"
+    run(
+        [
+            "uv",
+            "tool",
+            "run",
+            "--from",
+            f"copier=={minimum}",
+            "--with",
+            extensions,
+            "copier",
+            "copy",
+            "--trust",
+            "--defaults",
+            "--skip-tasks",
+            "--vcs-ref",
+            "HEAD",
+            str(REPO_ROOT),
+            str(destination),
+        ],
+        cwd=tmp_path,
+        step=f"copier {minimum} copy",
+        timeout=600,
+    )
+    answers = yaml.safe_load((destination / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["database"] == "postgres"
+    assert (destination / "scripts" / "update.py").is_file()
+
+
 def test_tasks_explain_instead_of_failing_without_uv(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -591,6 +693,6 @@ def test_tasks_explain_instead_of_failing_without_uv(
         copy_template(destination, {})
     output = capfd.readouterr().out
     assert "uv is not installed, so uv.lock, .venv and docs/openapi.json were not created" in output
-    assert "\n  make fmt openapi\n" in output
+    assert "\n  make openapi\n" in output
     assert (destination / "pyproject.toml").is_file()
     assert not (destination / "uv.lock").exists()

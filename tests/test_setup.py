@@ -111,7 +111,7 @@ def test_copy_without_uv_keeps_the_project_and_says_how_to_finish(tmp_path: Path
         destination,
         "uv lock --python 3.11",
         "uv sync --locked --python 3.11",
-        "make fmt openapi",
+        "make openapi",
     )
 
 
@@ -155,7 +155,7 @@ def assert_kept_without_a_lock(
         destination,
         f"uv lock --python {version}",
         f"uv sync --locked --python {version}",
-        "make fmt openapi",
+        "make openapi",
     )
 
 
@@ -298,7 +298,7 @@ def test_make_installs_uv_privately_for_the_demo_and_the_tests(tmp_path: Path) -
     assert (project / "uv.lock").is_file()
     assert (project / "docs" / "openapi.json").is_file()
     assert (project / ".venv").is_dir()
-    assert "\n  make fmt openapi\n" not in demo.stdout + demo.stderr
+    assert "\n  make openapi\n" not in demo.stdout + demo.stderr
 
     tests = run(
         [

@@ -12,5 +12,8 @@ def representation(
     model: BaseModel, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     return Response(
-        content=model.model_dump_json(), status_code=status, media_type=JSON_MEDIA_TYPE, headers=headers
+        content=model.model_dump_json(),
+        status_code=status,
+        media_type=JSON_MEDIA_TYPE,
+        headers=headers,
     )

@@ -5,10 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
-VISIBLE_LINE = (
-    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f\ufeff][^\x00-\x1f\x7f-\x9f]*$"
-)
-"""One line of text with at least one visible character and no control characters (C0 or C1).
+VISIBLE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f\ufeff][^\x00-\x1f\x7f-\x9f]*$"
+r"""One line of text with at least one visible character and no control characters (C0 or C1).
 
 Written so that every regular-expression engine that reads it agrees: the service's, and
 JSON Schema's (ECMA-262) in clients and fuzzers. Their `\s` differ on U+0085, a C1 control
@@ -43,7 +41,7 @@ def _parse_rfc3339(value: object) -> object:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError(_RFC3339_EXPECTED)  # noqa: TRY004 (pydantic reports ValueErrors as 422)
+        raise ValueError(_RFC3339_EXPECTED)
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
@@ -57,7 +55,11 @@ def _as_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        return datetime.min.replace(tzinfo=UTC) if value.year == 1 else datetime.max.replace(tzinfo=UTC)
+        return (
+            datetime.min.replace(tzinfo=UTC)
+            if value.year == 1
+            else datetime.max.replace(tzinfo=UTC)
+        )
 
 
 UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_parse_rfc3339), AfterValidator(_as_utc)]
