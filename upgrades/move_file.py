@@ -28,8 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-from copier import run_copy
+from old_release import render_old_release
 
 
 def keep_dir(project: Path, new: str) -> Path:
@@ -41,22 +40,6 @@ def keep_dir(project: Path, new: str) -> Path:
         check=True,
     ).stdout.strip()
     return Path(git_dir) / "foundry-moves" / new
-
-
-def render_old_release(template: str, ref: str, answers_file: Path, into: Path) -> None:
-    """Render the project's old release with its recorded answers (tasks skipped)."""
-    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
-    data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    run_copy(
-        template,
-        into,
-        data=data,
-        vcs_ref=ref,
-        defaults=True,
-        unsafe=True,
-        quiet=True,
-        skip_tasks=True,
-    )
 
 
 def before(project: Path, old: str, new: str, *, template: str, ref: str) -> None:
