@@ -175,11 +175,12 @@ def comparable(files: dict[str, bytes]) -> dict[str, bytes]:
 
 def assert_equals_a_fresh_copy(updated: Path, fresh: Path) -> None:
     got = comparable(tree(updated))
+    visible = tree_names_of(updated, fresh)
     expected = comparable(
         {
             path.relative_to(fresh).as_posix(): path.read_bytes()
             for path in iter_output_files(fresh)
-            if path.relative_to(fresh).as_posix() in tree_names_of(updated, fresh)
+            if path.relative_to(fresh).as_posix() in visible
         }
     )
     assert sorted(got) == sorted(expected), (
