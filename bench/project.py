@@ -171,7 +171,7 @@ def migrate(project: BenchProject, env: Mapping[str, str]) -> None:
     if project.answers.get("database") == "mongo":
         command = ["uv", "run", "--no-sync", "python", "-m", project.package, "migrate"]
     else:
-        command = ["uv", "run", "--no-sync", "alembic", "upgrade", "head"]
+        command = ["uv", "run", "--no-sync", "alembic", "upgrade", "heads"]
     run_in(project, command, env, "Migrating")
 
 

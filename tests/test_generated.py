@@ -160,7 +160,7 @@ def migrate(project: Project, env: dict[str, str], what: str) -> None:
     if project.answers["database"] == "mongo":
         command, label = ("python", "-m", project.package_name, "migrate"), "migrate"
     else:
-        command, label = ("alembic", "upgrade", "head"), "alembic upgrade"
+        command, label = ("alembic", "upgrade", "heads"), "alembic upgrade"
     uv_run(project, *command, what=f"{label} ({what})", timeout=120, env=env)
 
 
@@ -284,9 +284,9 @@ def test_alembic_up_down_up_without_drift(project: Project, fresh_database) -> N
     only_for_database(project, "postgres", ALEMBIC_IS_POSTGRES_ONLY)
     env = clean_env({"DATABASE__URL": fresh_database("alembic"), "ENVIRONMENT": "test"})
     for command in (
-        ("upgrade", "head"),
+        ("upgrade", "heads"),
         ("downgrade", "base"),
-        ("upgrade", "head"),
+        ("upgrade", "heads"),
         ("check",),
     ):
         uv_run(
@@ -304,7 +304,7 @@ def test_migrations_run_on_the_sqlite_development_file(project: Project, tmp_pat
     only_for_database(project, "postgres", ALEMBIC_IS_POSTGRES_ONLY)
     database = tmp_path / "dev.db"
     env = clean_env({"DATABASE__URL": f"sqlite+aiosqlite:///{database}", "ENVIRONMENT": "test"})
-    for command in (("upgrade", "head"), ("downgrade", "base"), ("upgrade", "head")):
+    for command in (("upgrade", "heads"), ("downgrade", "base"), ("upgrade", "heads")):
         uv_run(
             project,
             "alembic",

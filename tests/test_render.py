@@ -355,7 +355,7 @@ def migrate_command(project: Project) -> list[str]:
     """How the project's README says to migrate: Alembic, or the project's own command."""
     if project.answers["database"] == "mongo":
         return ["python", "-m", project.package_name, "migrate"]
-    return ["alembic", "upgrade", "head"]
+    return ["alembic", "upgrade", "heads"]
 
 
 DATABASE_HEALTH_CHECK = {"postgres": "pg_isready", "mongo": "isWritablePrimary"}

@@ -1,0 +1,215 @@
+"""Switching answers on a project whose database holds rows: the rows stay, migrations go on.
+
+A switch is what `make update DATA='auth=jwt'` does to the files: the project becomes the one
+the new answers generate. So the tests migrate one database with the projects of a sequence of
+answers, in turn, as a team switching back and forth would, and check the rows after each
+step. The cache answer changes nothing in the database: its switches need only the files.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.harness import Project, clean_env, with_database
+from tests.test_generated import asyncpg_dsn, database, uv_run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+pytestmark = pytest.mark.slow
+
+AUTH_SEQUENCE = ("none", "jwt", "api_key", "none", "oidc", "jwt")
+"""Every kind of switch of the auth answer: from none to a mode, between modes, and back to
+none."""
+CONTINUED = {("none", "jwt"), ("jwt", "api_key"), ("api_key", "none"), ("none", "oidc")}
+"""Switches after which the database is at a revision the new answers do not have."""
+OWNER = "bob"
+
+_SQL_SCRIPT = """
+import asyncio, json, sys
+import asyncpg
+
+async def main(url: str, statements: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        results = []
+        for statement in json.loads(statements):
+            rows = await connection.fetch(statement)
+            results.append([dict(row) for row in rows])
+        print(json.dumps(results, default=str))
+    finally:
+        await connection.close()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+def postgres_answers(auth: str) -> dict[str, str]:
+    return {
+        "project_name": "Switching Service",
+        "python_version": "3.12",
+        "database": "postgres",
+        "auth": auth,
+        "cache": "none",
+    }
+
+
+@pytest.fixture
+def switch_database(generate, pg_admin_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database that every project of the sequence migrates in turn."""
+    helper = generate(postgres_answers("none"))
+    name = f"foundry_switch_{secrets.token_hex(4)}"
+    database(helper, pg_admin_url, "create", name)
+    yield with_database(pg_admin_url, name)
+    database(helper, pg_admin_url, "drop", name)
+
+
+def sql(project: Project, url: str, *statements: str) -> list[list[dict[str, object]]]:
+    result = uv_run(
+        project,
+        "python",
+        "-c",
+        _SQL_SCRIPT,
+        asyncpg_dsn(url),
+        json.dumps(statements),
+        what="sql",
+        timeout=60,
+    )
+    return json.loads(result.stdout)
+
+
+def migrate(project: Project, url: str) -> str:
+    env = clean_env({"DATABASE__URL": url, "LOG__LEVEL": "WARNING"})
+    result = uv_run(
+        project, "alembic", "upgrade", "heads", what="alembic upgrade", timeout=120, env=env
+    )
+    return result.stderr
+
+
+def items(project: Project, url: str) -> dict[str, str | None]:
+    """Each item's name, with its owner when the table has owners."""
+    columns = {
+        row["column_name"]
+        for row in sql(
+            project,
+            url,
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'items'",
+        )[0]
+    }
+    if "owner_id" in columns:
+        rows = sql(project, url, "SELECT name, owner_id FROM items ORDER BY name")[0]
+        return {str(row["name"]): str(row["owner_id"]) for row in rows}
+    rows = sql(project, url, "SELECT name FROM items ORDER BY name")[0]
+    return {str(row["name"]): None for row in rows}
+
+
+def tables(project: Project, url: str) -> set[str]:
+    rows = sql(
+        project,
+        url,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+    )[0]
+    return {str(row["table_name"]) for row in rows}
+
+
+def add_item(project: Project, url: str, name: str, owner: str | None) -> None:
+    """Insert an item the way the service does: with its owner, or naming none (auth=none)."""
+    columns = "id, name, description, status, quantity, version, created_at, updated_at"
+    values = f"gen_random_uuid(), '{name}', NULL, 'active', 1, 1, now(), now()"
+    if owner is not None:
+        columns, values = f"{columns}, owner_id", f"{values}, '{owner}'"
+    sql(project, url, f"INSERT INTO items ({columns}) VALUES ({values}) RETURNING id")  # noqa: S608
+
+
+def test_auth_switches_keep_the_items_and_migrate(
+    generate: Callable[..., Project], switch_database: str
+) -> None:
+    url = switch_database
+    previous = None
+    for step, auth in enumerate(AUTH_SEQUENCE):
+        project = generate(postgres_answers(auth))
+        log = migrate(project, url)
+        assert ("continuing from" in log) == ((previous, auth) in CONTINUED), log
+        add_item(project, url, f"made under {auth} ({step})", None if auth == "none" else OWNER)
+
+        assert len(items(project, url)) == step + 1
+        if (previous, auth) == ("none", "jwt"):
+            assert items(project, url)["made under none (0)"] == ""
+            result = uv_run(
+                project,
+                "python",
+                "-m",
+                project.package_name,
+                "assign-owner",
+                "--owner",
+                "alice",
+                what="assign-owner",
+                timeout=60,
+                env=clean_env({"DATABASE__URL": url, "LOG__LEVEL": "WARNING"}),
+            )
+            assert "Items without an owner given to alice: 1" in result.stdout
+        previous = auth
+
+    assert items(project, url) == {
+        "made under none (0)": "alice",
+        "made under jwt (1)": OWNER,
+        "made under api_key (2)": OWNER,
+        "made under none (3)": "",
+        "made under oidc (4)": OWNER,
+        "made under jwt (5)": OWNER,
+    }
+    assert {"users", "refresh_tokens", "api_keys", "items"} <= tables(project, url)
+    stamped = sql(project, url, "SELECT version_num FROM alembic_version")[0]
+    assert [row["version_num"] for row in stamped] == ["0004"]
+
+
+def test_the_cache_answer_changes_no_migration(generate: Callable[..., Project]) -> None:
+    """cache none -> memory -> redis -> none needs no database step: every cache answer
+    ships the same migrations."""
+    rendered = []
+    for cache in ("none", "memory", "redis"):
+        project = generate({**postgres_answers("jwt"), "cache": cache}, skip_tasks=True)
+        versions = project.path / "migrations" / "versions"
+        rendered.append({path.name: path.read_bytes() for path in sorted(versions.glob("*.py"))})
+
+    assert rendered[0] == rendered[1] == rendered[2]
+
+
+def assignments(path: Path) -> dict[str, object]:
+    """The module-level constants of a Python file, as literals."""
+    found = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            try:
+                found[node.target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue
+    return found
+
+
+def revisions(project: Path) -> dict[str, tuple[object, str]]:
+    """Each revision id of the project's migrations, with the one it revises and its file."""
+    found = {}
+    for path in (project / "migrations" / "versions").glob("*.py"):
+        constants = assignments(path)
+        found[str(constants["revision"])] = (constants["down_revision"], path.name)
+    return found
+
+
+def test_revision_ids_are_unique_across_every_answer(generate: Callable[..., Project]) -> None:
+    """A revision id names one migration under every answer, and env.py knows each one, so a
+    database migrated under other answers always finds its way."""
+    seen: dict[str, tuple[object, str]] = {}
+    for auth in ("none", "api_key", "jwt", "oidc"):
+        project = generate(postgres_answers(auth), skip_tasks=True)
+        for revision, (down, name) in revisions(project.path).items():
+            assert seen.setdefault(revision, (down, name)) == (down, name), (auth, revision)
+    listed = assignments(project.path / "migrations" / "env.py")["TEMPLATE_REVISIONS"]
+
+    assert listed == {revision: down for revision, (down, _) in seen.items()}
