@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.harness import Project, clean_env, with_database
+from tests.releases import releases, tagged_clone
 from tests.test_generated import asyncpg_dsn, database, uv_run
+from tests.test_update_releases import copy_at, update_to
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -213,3 +215,59 @@ def test_revision_ids_are_unique_across_every_answer(generate: Callable[..., Pro
     listed = assignments(project.path / "migrations" / "env.py")["TEMPLATE_REVISIONS"]
 
     assert listed == {revision: down for revision, (down, _) in seen.items()}
+
+
+@pytest.fixture(scope="module")
+def template_with_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tagged_clone(tmp_path_factory.mktemp("template") / "foundry")
+
+
+@pytest.mark.parametrize(("auth", "head"), [("api_key", "0005"), ("jwt", "0004")])
+def test_a_database_of_the_latest_release_migrates_after_the_update(
+    auth: str,
+    head: str,
+    template_with_releases: Path,
+    switch_database: str,
+    tmp_path: Path,
+) -> None:
+    """Release 0.5.0 stamped both the api keys and the users revision 0004; an api_key
+    database of that release continues as 0005 and keeps its keys."""
+    latest = releases()[-1]
+    answers = postgres_answers(auth)
+    path = copy_at(template_with_releases, latest.version, answers, tmp_path / "project")
+    project = Project(path=path, answers=answers)
+    project.state["package_name"] = next(p.name for p in (path / "src").iterdir() if p.is_dir())
+    env = clean_env({"DATABASE__URL": switch_database, "LOG__LEVEL": "WARNING"})
+    uv_run(
+        project,
+        "alembic",
+        "upgrade",
+        "head",
+        what="alembic upgrade (old release)",
+        timeout=120,
+        env=env,
+    )
+    add_item(project, switch_database, "made before the update", OWNER)
+    if auth == "api_key":
+        uv_run(
+            project,
+            "python",
+            "-m",
+            project.package_name,
+            "create-api-key",
+            "--name",
+            "ci",
+            what="create-api-key",
+            timeout=60,
+            env=env,
+        )
+
+    update_to(path, None)
+    migrate(project, switch_database)
+
+    stamped = sql(project, switch_database, "SELECT version_num FROM alembic_version")[0]
+    assert [row["version_num"] for row in stamped] == [head]
+    assert items(project, switch_database) == {"made before the update": OWNER}
+    if auth == "api_key":
+        keys = sql(project, switch_database, "SELECT name FROM api_keys")[0]
+        assert [row["name"] for row in keys] == ["ci"]
