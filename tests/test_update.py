@@ -334,3 +334,19 @@ def test_a_moved_file_keeps_the_teams_edits(
     assert (project / MOVED_RUNBOOK).read_text(encoding="utf-8") == "".join(expected)
     assert_no_conflicts(project)
     assert not list((project / ".git").glob("foundry-moves/**/team"))
+
+
+def test_switching_the_database_is_refused_and_changes_nothing(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    project = generate_at(template_repo, tmp_path / "project", "0.1.0")
+    release_next(template_repo)
+
+    result = copier_cli(project, "--data", "database=mongo")
+
+    assert result.returncode != 0
+    assert "would change database from 'postgres' to 'mongo'" in result.stderr
+    assert "Generate a new project with the other database" in result.stderr
+    assert git(project, "status", "--porcelain") == ""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert answers["database"] == "postgres"
