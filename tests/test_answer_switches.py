@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.harness import Project, clean_env, with_database
+from tests.harness import FULL_MATRIX_ENV, Project, clean_env, with_database
 from tests.releases import releases, tagged_clone
 from tests.test_generated import asyncpg_dsn, database, uv_run
 from tests.test_update_releases import copy_at, update_to
@@ -222,7 +223,13 @@ def template_with_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tagged_clone(tmp_path_factory.mktemp("template") / "foundry")
 
 
-@pytest.mark.parametrize(("auth", "head"), [("api_key", "0005"), ("jwt", "0004")])
+LEGACY_DATABASES = [("api_key", "0005")]
+"""The answer whose revision id changed; FOUNDRY_FULL_MATRIX=1 adds one whose id did not."""
+if os.environ.get(FULL_MATRIX_ENV) == "1":
+    LEGACY_DATABASES.append(("jwt", "0004"))
+
+
+@pytest.mark.parametrize(("auth", "head"), LEGACY_DATABASES)
 def test_a_database_of_the_latest_release_migrates_after_the_update(
     auth: str,
     head: str,
