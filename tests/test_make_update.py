@@ -9,16 +9,13 @@ dependency, a new operation), and updates a project of the candidate to it.
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING
 
 import pytest
-from copier import run_copy
-from plumbum import local
 
-from tests.harness import clean_env, record_timing, run
+from tests.harness import run
 from tests.releases import candidate_version, git, tagged_clone
-from tests.test_update_releases import assert_equals_a_fresh_copy, tree
+from tests.test_update_releases import assert_equals_a_fresh_copy, copy_at, tree
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,25 +58,7 @@ def release_after_the_candidate(clone: Path) -> str:
 
 
 def copy(clone: Path, ref: str, destination: Path, *, skip_tasks: bool = False) -> Path:
-    started = time.monotonic()
-    with local.env():
-        local.env.clear()
-        local.env.update(clean_env())
-        run_copy(
-            str(clone),
-            destination,
-            data=ANSWERS,
-            defaults=True,
-            unsafe=True,
-            vcs_ref=ref,
-            quiet=True,
-            skip_tasks=skip_tasks,
-        )
-    record_timing(f"copy at {ref}", time.monotonic() - started)
-    git(destination, "init", "--quiet", "--initial-branch=main")
-    git(destination, "add", "--all")
-    git(destination, "commit", "--quiet", "--no-verify", "-m", f"Generated at {ref}")
-    return destination
+    return copy_at(clone, ref, ANSWERS, destination, skip_tasks=skip_tasks)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import yaml
 from copier import run_copy, run_update
 
 from tests.harness import REPO_ROOT, clean_env, dev_tool, iter_output_files
+from tests.releases import git
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,19 +29,6 @@ IGNORED_IN_TEMPLATE_COPY = shutil.ignore_patterns(
 README_ADDITION = "\nThis paragraph arrived with template version 0.2.0.\n"
 NEW_FILE = "docs/added-in-0.2.0.md"
 USER_TITLE = "# Our billing service (edited by its owners)\n"
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=Foundry Tests", "-c", "user.email=tests@example.com", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"git {' '.join(args)} failed:\n{result.stderr}"
-    return result.stdout
 
 
 def commit_all(cwd: Path, message: str) -> None:

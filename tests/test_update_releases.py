@@ -124,8 +124,16 @@ def template_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return clone
 
 
-def copy_at(template: Path, ref: str, answers: dict[str, str], destination: Path) -> Path:
-    """Generate at `ref` with the copy-time task, as a user did, and commit the result."""
+def copy_at(
+    template: Path,
+    ref: str,
+    answers: dict[str, str],
+    destination: Path,
+    *,
+    skip_tasks: bool = False,
+) -> Path:
+    """Generate at `ref` (with the copy-time task unless told not to, as a user did) and
+    commit the result."""
     started = time.monotonic()
     with local.env():
         local.env.clear()
@@ -138,6 +146,7 @@ def copy_at(template: Path, ref: str, answers: dict[str, str], destination: Path
             unsafe=True,
             vcs_ref=ref,
             quiet=True,
+            skip_tasks=skip_tasks,
         )
     record_timing(f"copy at {ref}", time.monotonic() - started)
     git(destination, "init", "--quiet", "--initial-branch=main")
