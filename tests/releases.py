@@ -7,6 +7,7 @@ changes included) on top as the release candidate.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tomllib
@@ -37,12 +38,18 @@ class Release:
     def choices(self) -> dict[str, frozenset[str] | None]:
         """The questions of this release's copier.yml, each with the answers it offered
         (None for a free-text question)."""
-        config = yaml.safe_load(git(REPO_ROOT, "show", f"{self.commit}:copier.yml"))
-        return {
-            question: frozenset(map(str, spec["choices"].values())) if "choices" in spec else None
-            for question, spec in config.items()
-            if not question.startswith("_") and isinstance(spec, dict)
-        }
+        return dict(_choices_at(self.commit))
+
+
+@functools.cache
+def _choices_at(commit: str) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """Read once per commit: the update tests ask for every combination at collection."""
+    config = yaml.safe_load(git(REPO_ROOT, "show", f"{commit}:copier.yml"))
+    return tuple(
+        (question, frozenset(map(str, spec["choices"].values())) if "choices" in spec else None)
+        for question, spec in config.items()
+        if not question.startswith("_") and isinstance(spec, dict)
+    )
 
 
 def releases() -> list[Release]:

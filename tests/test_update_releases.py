@@ -14,6 +14,7 @@ supported release with every combination of the matrix that the release offered.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -55,6 +56,7 @@ TEAM_OWNED = frozenset({".env", "docs/CHANGELOG.md"})
 """Files the team owns after the first copy: an update leaves them as they are."""
 
 
+@functools.cache
 def defaults_of_the_candidate() -> dict[str, str]:
     config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
     return {
