@@ -3,7 +3,8 @@
 A switch is what `make update DATA='auth=jwt'` does to the files: the project becomes the one
 the new answers generate. So the tests migrate one database with the projects of a sequence of
 answers, in turn, as a team switching back and forth would, and check the rows after each
-step. The cache answer changes nothing in the database: its switches need only the files.
+step, with PostgreSQL (Alembic) and with MongoDB (the project's `migrate` command). The cache
+answer changes nothing in the database: its switches need only the files.
 """
 
 from __future__ import annotations
@@ -11,19 +12,32 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import secrets
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.harness import FULL_MATRIX_ENV, Project, clean_env, with_database
 from tests.releases import releases, tagged_clone
-from tests.test_generated import asyncpg_dsn, database, uv_run
+from tests.test_generated import (
+    asyncpg_dsn,
+    database,
+    drop_mongo_database,
+    mongo_schema,
+    uv_run,
+)
 from tests.test_update_releases import copy_at, update_to
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
+    from subprocess import CompletedProcess
+
+    from pymongo.database import Database
 
 pytestmark = pytest.mark.slow
 
@@ -170,6 +184,244 @@ def test_auth_switches_keep_the_items_and_migrate(
     assert {"users", "refresh_tokens", "api_keys", "items"} <= tables(project, url)
     stamped = sql(project, url, "SELECT version_num FROM alembic_version")[0]
     assert [row["version_num"] for row in stamped] == ["0004"]
+
+
+# --- MongoDB ------------------------------------------------------------------------------
+
+OWNED_ITEM_INDEXES = {
+    "owner_id_name": True,
+    "owner_id_created_at__id": False,
+    "owner_id_name__id": False,
+    "owner_id_status_created_at__id": False,
+    "owner_id_status_name__id": False,
+    "created_at__id": False,
+    "name__id": False,
+    "status_created_at__id": False,
+    "status_name__id": False,
+}
+UNOWNED_ITEM_INDEXES = {
+    "name": True,
+    "created_at__id": False,
+    "name__id": False,
+    "status_created_at__id": False,
+    "status_name__id": False,
+}
+AUTH_COLLECTIONS: dict[str, dict[str, dict[str, bool]]] = {
+    "none": {},
+    "oidc": {},
+    "jwt": {
+        "users": {"email": True, "created_at__id": False},
+        "refresh_tokens": {"token_hash": True, "family_id": False, "user_id": False},
+    },
+    "api_key": {"api_keys": {"lookup": True, "created_at__id": False}},
+}
+"""The collections each auth answer adds, with their indexes (name: unique) besides `_id_`.
+A switch to other answers leaves them as they are, data included."""
+IDEMPOTENCY_INDEXES = {"operation_principal_key": True, "expires_at": False}
+AUTH_MIGRATIONS = {"none": set(), "oidc": set(), "jwt": {4}, "api_key": {5}}
+"""The template's migration ids of each auth answer besides 1 (items) and 2 (idempotency)."""
+RIVAL = "carol"
+"""Another owner, whose item named like one of OWNER's makes the switch to none refuse."""
+UP_TO_DATE = "No pending migrations: the database is up to date."
+
+
+def mongo_answers(auth: str) -> dict[str, str]:
+    return {**postgres_answers(auth), "database": "mongo"}
+
+
+@pytest.fixture
+def mongo_switch_database(mongo_url: str) -> Iterator[str]:
+    """The DATABASE__URL of an empty MongoDB database that every project of the sequence
+    migrates in turn (MongoDB creates it with its first write)."""
+    name = f"foundry_switch_{secrets.token_hex(4)}"
+    yield with_database(mongo_url, name)
+    drop_mongo_database(mongo_url, name)
+
+
+@contextmanager
+def mongo_database(url: str) -> Iterator[Database[dict[str, Any]]]:
+    """The database `url` names, read and written with the client options of the service:
+    UUIDs as binary subtype 4, dates in UTC."""
+    from pymongo import MongoClient  # noqa: PLC0415 - only the MongoDB test needs it
+
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        url, uuidRepresentation="standard", tz_aware=True, serverSelectionTimeoutMS=10_000
+    )
+    try:
+        yield client.get_default_database()
+    finally:
+        client.close()
+
+
+def mongo_command(
+    project: Project, url: str, *args: str, check: bool = True
+) -> CompletedProcess[str]:
+    """`python -m <package> <args>`, what `make migrate` and `make assign-owner` run."""
+    return uv_run(
+        project,
+        "python",
+        "-m",
+        project.package_name,
+        *args,
+        what=f"{args[0]} (mongo)",
+        timeout=120,
+        env=clean_env({"DATABASE__URL": url, "LOG__LEVEL": "WARNING"}),
+        check=check,
+    )
+
+
+def mongo_migrate(project: Project, url: str) -> list[int]:
+    """Run the project's `migrate`; return the ids of the migrations it applied."""
+    output = mongo_command(project, url, "migrate").stdout
+    applied = [int(found) for found in re.findall(r"^Applied migration (\d+):", output, re.M)]
+    assert applied or UP_TO_DATE in output, output
+    return applied
+
+
+def add_mongo_item(url: str, name: str, owner: str | None) -> None:
+    """Insert an item as the service stores it: with its owner, or without the field
+    (auth=none). The collection's validator checks it."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    document: dict[str, Any] = {"_id": uuid.uuid4()}
+    if owner is not None:
+        document["owner_id"] = owner
+    document.update(
+        name=name,
+        description=None,
+        status="active",
+        quantity=1,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    with mongo_database(url) as db:
+        db["items"].insert_one(document)
+
+
+ItemOwner = tuple[str, str | None]
+"""An item's name and owner, None for an item without the owner field (made under none)."""
+
+
+def listing(pairs: Iterable[ItemOwner]) -> list[ItemOwner]:
+    return sorted(pairs, key=lambda pair: (pair[0], pair[1] is not None, pair[1] or ""))
+
+
+def mongo_items(url: str) -> list[ItemOwner]:
+    """Every item's name and owner."""
+    with mongo_database(url) as db:
+        return listing((doc["name"], doc.get("owner_id")) for doc in db["items"].find())
+
+
+def mongo_indexes(url: str) -> dict[str, dict[str, bool]]:
+    """Each collection's indexes but `_id_`, each with whether it is unique."""
+    with mongo_database(url) as db:
+        return {
+            name: {
+                index: bool(info.get("unique", False))
+                for index, info in db[name].index_information().items()
+                if index != "_id_"
+            }
+            for name in db.list_collection_names()
+        }
+
+
+def recorded_migrations(url: str) -> set[object]:
+    with mongo_database(url) as db:
+        return {record["_id"] for record in db["schema_migrations"].find({}, {"_id": 1})}
+
+
+def items_require_owners(url: str) -> bool:
+    with mongo_database(url) as db:
+        options = db["items"].options()
+    return "owner_id" in options["validator"]["$jsonSchema"]["required"]
+
+
+def refused_switch_to_none(project: Project, url: str) -> None:
+    """Items of two owners share a name: the unowned items' unique index on names cannot be
+    built, so `migrate` stops, naming the duplicates, and changes nothing; once one of them is
+    deleted it goes through."""
+    before = mongo_schema(url)
+    refused = mongo_command(project, url, "migrate", check=False)
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    message = refused.stderr
+    assert "the current answers need the unique index 'name' on 'items' (name)" in message
+    assert f"name 'made under api_key (2)' (2 documents; owner_id '{OWNER}', '{RIVAL}')" in message
+    assert "Items of different owners share these names" in message
+    assert mongo_schema(url) == before, "the refused migrate changed the database"
+
+    with mongo_database(url) as db:
+        deleted = db["items"].delete_one({"name": "made under api_key (2)", "owner_id": RIVAL})
+    assert deleted.deleted_count == 1
+
+
+def test_mongo_auth_switches_keep_the_items_and_migrate(
+    generate: Callable[..., Project], mongo_switch_database: str
+) -> None:
+    """The same sequence with MongoDB: after each project's `migrate`, the items are all there
+    with their owners (the empty one for those made under none, until `assign-owner`), the
+    collections of every answer met so far keep their indexes, items have the indexes and
+    validator of their kind, `schema_migrations` holds the template's ids, and a second
+    `migrate` changes nothing. Back to none, the items of two owners that share a name stop
+    `migrate` until one of them is deleted."""
+    url = mongo_switch_database
+    expected: dict[str, str | None] = {}
+    collections: dict[str, dict[str, bool]] = {"idempotency_keys": IDEMPOTENCY_INDEXES}
+    migrations: set[object] = set()
+    previous = None
+    for step, auth in enumerate(AUTH_SEQUENCE):
+        project = generate(mongo_answers(auth))
+        owned = auth != "none"
+        if (previous, auth) == ("api_key", "none"):
+            refused_switch_to_none(project, url)
+        wanted = {1, 2} | AUTH_MIGRATIONS[auth]
+
+        assert mongo_migrate(project, url) == sorted(wanted - migrations)
+        migrations |= wanted
+        if owned:
+            expected = {name: "" if owner is None else owner for name, owner in expected.items()}
+        assert mongo_items(url) == listing(expected.items()), f"after the switch to {auth}"
+
+        made = f"made under {auth} ({step})"
+        add_mongo_item(url, made, OWNER if owned else None)
+        expected[made] = OWNER if owned else None
+        if (previous, auth) == ("none", "jwt"):
+            assert expected["made under none (0)"] == ""
+            given = mongo_command(project, url, "assign-owner", "--owner", "alice").stdout
+            assert "Items without an owner given to alice: 1." in given
+            expected["made under none (0)"] = "alice"
+        rivals = [(made, RIVAL)] if auth == "api_key" else []
+        for name, owner in rivals:
+            add_mongo_item(url, name, owner)
+        assert mongo_items(url) == listing([*expected.items(), *rivals])
+
+        collections |= AUTH_COLLECTIONS[auth]
+        collections["items"] = OWNED_ITEM_INDEXES if owned else UNOWNED_ITEM_INDEXES
+        indexes = mongo_indexes(url)
+        assert {name: indexes.get(name) for name in collections} == collections, auth
+        assert items_require_owners(url) == owned
+        assert recorded_migrations(url) == migrations
+
+        migrated = mongo_schema(url)
+        assert mongo_migrate(project, url) == [], f"a second migrate under {auth} applied some"
+        assert mongo_schema(url) == migrated, f"a second migrate under {auth} changed something"
+        previous = auth
+
+    assert mongo_items(url) == listing(
+        {
+            "made under none (0)": "alice",
+            "made under jwt (1)": OWNER,
+            "made under api_key (2)": OWNER,
+            "made under none (3)": "",
+            "made under oidc (4)": OWNER,
+            "made under jwt (5)": OWNER,
+        }.items()
+    )
+    assert recorded_migrations(url) == {1, 2, 4, 5}
+    assert {"users", "refresh_tokens", "api_keys", "items", "schema_migrations"} <= set(
+        mongo_indexes(url)
+    )
 
 
 def test_the_cache_answer_changes_no_migration(generate: Callable[..., Project]) -> None:
