@@ -3,7 +3,7 @@ after the working tree.
 
 A tagged clone of the template holds every release and the working tree as the candidate;
 a test adds one more release on top, made the way releases change the template (a new
-dependency, a new operation), and updates a project of the candidate to it.
+dependency, a new operation, a table's note), and updates a project of the candidate to it.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ NEW_OPERATION = """
 async def running_version() -> dict[str, str]:
     return {"version": "next"}
 """
+ITEMS_NOTE = 'keyset pagination has a total order."'
+NEW_ITEMS_NOTE = 'keyset pagination has a total order, as the next release says."'
 
 
 def next_version(clone: Path) -> str:
@@ -42,7 +44,8 @@ def next_version(clone: Path) -> str:
 
 
 def release_after_the_candidate(clone: Path) -> str:
-    """A release that adds a dependency and an operation, tagged in the clone."""
+    """A release that adds a dependency and an operation and rewords the note of the items
+    table (PostgreSQL), tagged in the clone."""
     pyproject = clone / "template" / "pyproject.toml.jinja"
     text = pyproject.read_text(encoding="utf-8")
     text = text.replace('    "uvicorn[standard]', NEW_DEPENDENCY + '    "uvicorn[standard]', 1)
@@ -51,6 +54,10 @@ def release_after_the_candidate(clone: Path) -> str:
         clone / "template" / "src" / "{{ package_name }}" / "api" / "routes" / "health.py.jinja"
     )
     health.write_text(health.read_text(encoding="utf-8") + NEW_OPERATION, encoding="utf-8")
+    items = next((clone / "template" / "src").glob("*/infrastructure/*sql*/tables/items.py.jinja"))
+    text = items.read_text(encoding="utf-8")
+    assert text.count(ITEMS_NOTE) == 1, "the items table lost its note"
+    items.write_text(text.replace(ITEMS_NOTE, NEW_ITEMS_NOTE), encoding="utf-8")
     version = next_version(clone)
     git(clone, "commit", "--quiet", "--all", "-m", f"Release {version}")
     git(clone, "tag", version)
@@ -78,6 +85,8 @@ def test_a_release_with_a_dependency_and_an_operation_needs_no_manual_step(
     assert "make migrate" in result.stdout
     assert "tenacity" in (project / "uv.lock").read_text(encoding="utf-8")
     assert '"/health/version"' in (project / "docs" / "openapi.json").read_text(encoding="utf-8")
+    erd = (project / "docs" / "erd.md").read_text(encoding="utf-8")
+    assert "total order, as the next release says." in " ".join(erd.split())
     run(["uv", "lock", "--check"], cwd=project, step="uv lock --check", timeout=300)
     fresh = copy(clone, version, tmp_path / "fresh")
     assert_equals_a_fresh_copy(project, fresh)
@@ -129,4 +138,5 @@ def test_a_conflicting_update_stops_and_says_how_to_finish(clone: Path, tmp_path
     assert "To finish the update by hand, run:" in result.stderr
     assert re.search(r"(?m)^  uv lock$", result.stderr)
     assert re.search(r"(?m)^  make openapi$", result.stderr)
+    assert re.search(r"(?m)^  make erd$", result.stderr)
     assert tree(project)["README.md"].startswith(b"<<<<<<< ")

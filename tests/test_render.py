@@ -215,6 +215,15 @@ def test_openapi_document_written_at_copy_time(project: Project) -> None:
     ].keys()
 
 
+def test_erd_written_at_copy_time(project: Project) -> None:
+    """docs/erd.md is no template file: the copy-time task writes it from the declarations."""
+    document = (project.path / "docs" / "erd.md").read_text(encoding="utf-8")
+    heading = "collections" if project.answers["database"] == "mongo" else "database tables"
+    assert document.startswith(f"# {project.answers['project_name']} {heading}\n")
+    assert "\n## items\n" in document
+    assert "\n## idempotency_keys\n" in document
+
+
 def test_openapi_document_does_not_depend_on_the_python_version(generate) -> None:
     """A team on several Python versions must not see the committed contract flip-flop: with
     the other answers equal, every Python version exports the same document."""
@@ -692,7 +701,10 @@ def test_tasks_explain_instead_of_failing_without_uv(
     with local.env(PATH=path):
         copy_template(destination, {})
     output = capfd.readouterr().out
-    assert "uv is not installed, so uv.lock, .venv and docs/openapi.json were not created" in output
-    assert "\n  make openapi\n" in output
+    assert (
+        "uv is not installed, so uv.lock, .venv, docs/openapi.json and docs/erd.md were not "
+        "created" in output
+    )
+    assert "\n  make openapi\n  make erd\n" in output
     assert (destination / "pyproject.toml").is_file()
     assert not (destination / "uv.lock").exists()

@@ -112,6 +112,7 @@ def test_copy_without_uv_keeps_the_project_and_says_how_to_finish(tmp_path: Path
         "uv lock --python 3.11",
         "uv sync --locked --python 3.11",
         "make openapi",
+        "make erd",
     )
 
 
@@ -156,6 +157,7 @@ def assert_kept_without_a_lock(
         f"uv lock --python {version}",
         f"uv sync --locked --python {version}",
         "make openapi",
+        "make erd",
     )
 
 
@@ -297,8 +299,10 @@ def test_make_installs_uv_privately_for_the_demo_and_the_tests(tmp_path: Path) -
     project = repo / "build" / "demo"
     assert (project / "uv.lock").is_file()
     assert (project / "docs" / "openapi.json").is_file()
+    assert (project / "docs" / "erd.md").is_file()
     assert (project / ".venv").is_dir()
     assert "\n  make openapi\n" not in demo.stdout + demo.stderr
+    assert "\n  make erd\n" not in demo.stdout + demo.stderr
 
     tests = run(
         [

@@ -7,8 +7,9 @@
 
 Refuses a working tree with uncommitted changes. Runs `copier update` (a pinned Copier and
 copier-template-extensions, through `uv tool run`) for every `.copier-answers*.yml` in the
-project, then re-locks and syncs the environment, formats the code and re-exports
-docs/openapi.json. It ends with what is left to you: `.env` keys that `.env.example` gained,
+project, then re-locks and syncs the environment, formats the code, re-exports
+docs/openapi.json and writes docs/erd.md again from the table or collection declarations (the
+team's own included). It ends with what is left to you: `.env` keys that `.env.example` gained,
 and the database step (`make migrate`), which it never runs.
 
 Any failure (a conflict with your changes included) exits non-zero, names what failed and
@@ -37,6 +38,7 @@ AFTER_UPDATE = (
     ("uv", "sync", "--locked"),
     ("make", "fmt"),
     ("make", "openapi"),
+    ("make", "erd"),
 )
 
 
