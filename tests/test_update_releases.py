@@ -158,11 +158,16 @@ def copy_at(
 
 
 def update_to(project: Path, ref: str | None) -> None:
-    """Run docs/updating.md's first-update commands (with `--vcs-ref` for an older target)."""
+    """Run docs/updating.md's first-update commands (with `--vcs-ref` for an older target,
+    whose Makefile may lack targets that later releases added: those are left out)."""
     for documented in documented_update_commands():
         command = documented
         if ref is not None and " copier update " in f" {documented} ":
             command = f"{documented} --vcs-ref {ref}"
+        if ref is not None and documented.startswith("make "):
+            makefile = (project / "Makefile").read_text(encoding="utf-8")
+            targets = [t for t in documented.split()[1:] if f"\n{t}:" in f"\n{makefile}"]
+            command = " ".join(["make", *targets])
         run(["bash", "-c", command], cwd=project, step=f"update: {command[:60]}", timeout=900)
 
 
