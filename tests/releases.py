@@ -69,6 +69,13 @@ def supported_releases() -> list[Release]:
     return releases()[-SUPPORTED_RELEASES:]
 
 
+def set_identity(repo: Path) -> None:
+    """Give a repository the tests make a committer of its own: tools that commit in it (the
+    release command, `make update`) find none on a machine without a global git identity."""
+    git(repo, "config", "user.name", "Foundry Tests")
+    git(repo, "config", "user.email", "tests@example.com")
+
+
 def git(cwd: Path, *args: str) -> str:
     result = subprocess.run(
         ["git", *GIT_IDENTITY, *args],
@@ -102,6 +109,7 @@ def tagged_clone(destination: Path) -> Path:
         stdin=subprocess.DEVNULL,
         capture_output=True,
     )
+    set_identity(destination)
     for release in releases():
         git(destination, "tag", "--force", release.version, release.commit)
     for name in git(destination, "ls-files", "-z").split("\0"):

@@ -26,6 +26,7 @@ import yaml
 from copier import run_copy
 from plumbum import local
 
+from tests.conftest import require_interpreter
 from tests.harness import (
     COMBINATIONS,
     FULL_MATRIX_ENV,
@@ -41,6 +42,7 @@ from tests.releases import (
     candidate_version,
     git,
     releases,
+    set_identity,
     supported_releases,
     tagged_clone,
 )
@@ -135,7 +137,9 @@ def copy_at(
     skip_tasks: bool = False,
 ) -> Path:
     """Generate at `ref` (with the copy-time task unless told not to, as a user did) and
-    commit the result."""
+    commit the result, in a repository with an identity of its own (`make update` commits)."""
+    if not skip_tasks and "python_version" in answers:
+        require_interpreter(answers["python_version"])
     started = time.monotonic()
     with local.env():
         local.env.clear()
@@ -152,6 +156,7 @@ def copy_at(
         )
     record_timing(f"copy at {ref}", time.monotonic() - started)
     git(destination, "init", "--quiet", "--initial-branch=main")
+    set_identity(destination)
     git(destination, "add", "--all")
     git(destination, "commit", "--quiet", "--no-verify", "-m", f"Generated at {ref}")
     return destination
