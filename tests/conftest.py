@@ -22,6 +22,7 @@ from plumbum import local
 from tests.harness import (
     CACHE_DIR,
     COMBINATIONS,
+    MISSING_INTERPRETERS,
     TIMINGS_ENV,
     Combination,
     OpenApiLinters,
@@ -30,10 +31,10 @@ from tests.harness import (
     copy_template,
     install_openapi_linters,
     iter_output_files,
-    missing_interpreter_reason,
     missing_tool_message,
     provide_interpreters,
     record_timing,
+    require_interpreter,
     running_in_ci,
 )
 from tests.mongo_server import MongoUnavailableError, ThrowawayMongo
@@ -47,9 +48,6 @@ Generate = Callable[..., Project]
 
 
 # --- Test-run set-up ------------------------------------------------------------------
-
-
-MISSING_INTERPRETERS: list[str] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,15 +105,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "combination" in callspec.params:
             item.add_marker(pytest.mark.xdist_group(callspec.params["combination"].id))
-
-
-def require_interpreter(version: str) -> None:
-    """Skip (fail under CI) what needs a Python version that is not installed here."""
-    if version in MISSING_INTERPRETERS:
-        reason = missing_interpreter_reason(version)
-        if running_in_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

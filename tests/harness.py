@@ -280,6 +280,19 @@ def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
 
 
+MISSING_INTERPRETERS: list[str] = []
+"""The matrix's Python versions that no interpreter here provides (set once per run)."""
+
+
+def require_interpreter(version: str) -> None:
+    """Skip (fail under CI) what needs a Python version that is not installed here."""
+    if version in MISSING_INTERPRETERS:
+        reason = missing_interpreter_reason(version)
+        if running_in_ci():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
 def missing_interpreter_reason(version: str) -> str:
     """Why combinations on this Python version cannot run here, and how to install it."""
     return (

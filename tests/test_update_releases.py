@@ -26,7 +26,6 @@ import yaml
 from copier import run_copy
 from plumbum import local
 
-from tests.conftest import require_interpreter
 from tests.harness import (
     COMBINATIONS,
     FULL_MATRIX_ENV,
@@ -35,6 +34,7 @@ from tests.harness import (
     clean_env,
     iter_output_files,
     record_timing,
+    require_interpreter,
     run,
 )
 from tests.releases import (
