@@ -342,7 +342,8 @@ def test_a_customised_project_takes_in_the_next_release_without_conflicts(
     clone = tagged_clone(tmp_path / "foundry")
     project = copy_at(clone, candidate_version(clone), ANSWERS, tmp_path / "widget-shop")
     env = {"DATABASE__URL": team_database}
-    suite_env = {"TEST_DATABASE_URL": pg_admin_url}
+    # A team's shell exports the service's settings; the project's tests must ignore them.
+    suite_env = {**env, "TEST_DATABASE_URL": pg_admin_url}
     customise(project, env)
     checks(project, suite_env)
     sql(
