@@ -47,6 +47,16 @@ none."""
 CONTINUED = {("none", "jwt"), ("jwt", "api_key"), ("api_key", "none"), ("none", "oidc")}
 """Switches after which the database is at a revision the new answers do not have."""
 OWNER = "bob"
+ITEMS_AFTER_THE_SEQUENCE = {
+    "made under none (0)": "alice",
+    "made under jwt (1)": OWNER,
+    "made under api_key (2)": OWNER,
+    "made under none (3)": "",
+    "made under oidc (4)": OWNER,
+    "made under jwt (5)": OWNER,
+}
+"""Each item the sequence adds, one per step, with its owner at the end, on either database:
+the first given to alice by `assign-owner`, the one made under none after it left ownerless."""
 
 _SQL_SCRIPT = """
 import asyncio, json, sys
@@ -173,14 +183,7 @@ def test_auth_switches_keep_the_items_and_migrate(
             assert "Items without an owner given to alice: 1" in result.stdout
         previous = auth
 
-    assert items(project, url) == {
-        "made under none (0)": "alice",
-        "made under jwt (1)": OWNER,
-        "made under api_key (2)": OWNER,
-        "made under none (3)": "",
-        "made under oidc (4)": OWNER,
-        "made under jwt (5)": OWNER,
-    }
+    assert items(project, url) == ITEMS_AFTER_THE_SEQUENCE
     assert {"users", "refresh_tokens", "api_keys", "items"} <= tables(project, url)
     stamped = sql(project, url, "SELECT version_num FROM alembic_version")[0]
     assert [row["version_num"] for row in stamped] == ["0004"]
@@ -414,16 +417,7 @@ def test_mongo_auth_switches_keep_the_items_and_migrate(
         assert mongo_schema(url) == migrated, f"a second migrate under {auth} changed something"
         previous = auth
 
-    assert mongo_items(url) == listing(
-        {
-            "made under none (0)": "alice",
-            "made under jwt (1)": OWNER,
-            "made under api_key (2)": OWNER,
-            "made under none (3)": "",
-            "made under oidc (4)": OWNER,
-            "made under jwt (5)": OWNER,
-        }.items()
-    )
+    assert mongo_items(url) == listing(ITEMS_AFTER_THE_SEQUENCE.items())
     assert recorded_migrations(url) == {1, 2, 4, 5}
     assert {"users", "refresh_tokens", "api_keys", "items", "schema_migrations"} <= set(
         mongo_indexes(url)

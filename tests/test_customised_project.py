@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.harness import FULL_MATRIX_ENV, Project, clean_env, run, tail, with_database
+from tests.harness import FULL_MATRIX_ENV, Project, clean_env, run, with_database
 from tests.releases import candidate_version, git, tagged_clone
-from tests.test_answer_switches import sql
+from tests.test_answer_switches import postgres_answers, sql
 from tests.test_generated import database
 from tests.test_make_update import release_after_the_candidate
 from tests.test_update_releases import copy_at, tree
@@ -287,17 +287,14 @@ def next_release(clone: Path) -> str:
 
 
 def step(project: Path, *command: str, env: dict[str, str] | None = None) -> str:
+    """Run a command in the project as a developer would; fail with its output if it fails."""
     result = run(
         list(command),
         cwd=project,
         step=" ".join(command)[:60],
         timeout=1200,
         env=clean_env(env),
-        check=False,
-    )
-    assert result.returncode == 0, (
-        f"`{' '.join(command)}` exited with {result.returncode}\n"
-        f"{tail(result.stdout, 80)}\n{tail(result.stderr, 40)}"
+        tail_lines=80,
     )
     return result.stdout
 
@@ -333,7 +330,9 @@ def team_database(generate_helper: Project, pg_admin_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def generate_helper(generate) -> Project:
-    return generate({**ANSWERS, "auth": "none"})
+    """The project through which the answer-switch tests reach PostgreSQL (the same answers,
+    so a worker that ran them has it already)."""
+    return generate(postgres_answers("none"))
 
 
 def test_a_customised_project_takes_in_the_next_release_without_conflicts(
