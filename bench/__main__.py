@@ -6,6 +6,9 @@ workload the service's throughput as a fraction of the floor's. A mongo project 
 throwaway MongoDB-wire server; its PostgreSQL variant (same answers) is generated and serves
 the floor's table, and its single-item reads and creates are measured in the same rounds,
 so the run also reports the mongo service's throughput as a fraction of the variant's.
+With --baseline REF, the project is generated again, with the same answers, from the template
+at git ref REF, and measured on every workload in the same rounds, on the same servers: the
+run reports the service's throughput as a fraction of that baseline's, paired round by round.
 Exits 1 when an answer was not 2xx, a socket error occurred, an acknowledged create was not
 stored or a server died.
 """
@@ -25,8 +28,14 @@ from bench.api_client import ApiError
 from bench.database import DatabaseError
 from bench.load import WORKLOADS, LoadError, ensure_wrk
 from bench.processes import ServerDiedError
-from bench.project import ProjectError
-from bench.report import format_table, results_document, summarize, write_results
+from bench.project import ProjectError, resolve_commit
+from bench.report import (
+    environment_differences,
+    format_table,
+    results_document,
+    summarize,
+    write_results,
+)
 from bench.run import Outcome, Settings, run
 from tests.harness import REPO_ROOT
 from tests.mongo_server import MongoUnavailableError
@@ -90,6 +99,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="PATH",
         help="benchmark this generated project instead of generating one (uv sync runs "
         "there only when it has no .venv)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also generate the project, with the same answers, from the template at this git "
+        "ref (a commit, tag or branch; HEAD is the last commit, without uncommitted changes) and "
+        "measure it in the same rounds: the report gives the service's ratio to it",
     )
     parser.add_argument(
         "--items",
@@ -160,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         wrk = ensure_wrk()
-    except LoadError as error:
+        baseline_commit = resolve_commit(args.baseline) if args.baseline is not None else None
+    except (LoadError, ProjectError) as error:
         print(error, file=sys.stderr)
         return 2
     started_at = datetime.now(UTC).replace(microsecond=0)
@@ -179,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         workloads=tuple(name for name in WORKLOADS if name in (args.workload or WORKLOADS)),
         run_dir=run_dir,
         wrk=wrk,
+        baseline=args.baseline,
+        baseline_commit=baseline_commit,
     )
     print(f"Logs and item ids go to {run_dir}", flush=True)
     started = time.monotonic()
@@ -196,10 +215,22 @@ def main(argv: list[str] | None = None) -> int:
     write_results(output, results_document(settings, outcome, summary, started_at.isoformat()))
     print()
     if summary:
-        print(format_table(summary))
+        label = (
+            f"the template at {args.baseline} ({baseline_commit[:12]})"
+            if baseline_commit is not None
+            else None
+        )
+        print(format_table(summary, label))
         print()
+    if outcome.project and outcome.baseline:
+        for difference in environment_differences(
+            outcome.project.packages, outcome.baseline.packages
+        ):
+            print(f"note: the environments differ: {difference}")
     if outcome.project and outcome.project.copy_seconds is not None:
         print(f"copier copy: {outcome.project.copy_seconds:.1f}s")
+    if outcome.baseline and outcome.baseline.copy_seconds is not None:
+        print(f"copier copy (baseline): {outcome.baseline.copy_seconds:.1f}s")
     print(f"total wall time: {time.monotonic() - started:.1f}s")
     print(f"results: {output}")
     if outcome.failures:

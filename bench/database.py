@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from tests.postgres_server import ThrowawayPostgres
 
 DATABASE_NAME = "bench"
+BASELINE_DATABASE_NAME = "bench_baseline"
+"""The database of the project generated from the template at --baseline REF, on the same
+server."""
 ITEMS_COLLECTION = "items"
 """Where a mongo project keeps its items: the collection named as PostgreSQL's table is."""
 

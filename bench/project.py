@@ -64,8 +64,11 @@ def default_python_version() -> str:
     return str(config["python_version"]["default"])
 
 
-def generate(destination: Path, answers: Mapping[str, str]) -> BenchProject:
-    """Copy the template's working tree with these answers (defaults for the rest).
+def generate(
+    destination: Path, answers: Mapping[str, str], *, commit: str | None = None
+) -> BenchProject:
+    """Copy the template's working tree with these answers (defaults for the rest), or the
+    template at `commit` (a full commit id, see `resolve_commit`).
 
     Copier runs the copy-time task (lock, sync, OpenAPI export) as for any user; the
     interpreter for the chosen Python is found without downloading, as in the tests.
@@ -80,7 +83,7 @@ def generate(destination: Path, answers: Mapping[str, str]) -> BenchProject:
     with local.env():
         local.env.clear()
         local.env.update(clean_env())
-        copy_template(destination, answers)
+        copy_template(destination, answers, vcs_ref=commit or "HEAD")
     copy_seconds = time.monotonic() - started
     project = open_project(destination)
     project.copy_seconds = copy_seconds
@@ -92,6 +95,31 @@ def generate_variant(destination: Path, project: BenchProject, **changes: str) -
     variant of a mongo project (its floor needs the items table that Alembic creates)."""
     answers = {key: str(value) for key, value in project.answers.items()}
     return generate(destination, {**answers, **changes})
+
+
+def resolve_commit(ref: str) -> str:
+    """The full id of the commit that `ref` (a commit, tag, branch, `HEAD~3`, ...) names in the
+    template's repository. Copier takes `HEAD` itself as the working tree, uncommitted changes
+    included, so a baseline is always rendered from a commit id."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ProjectError(f"--baseline {ref}: no such commit in {REPO_ROOT}.")
+    return result.stdout.strip()
+
+
+def generate_baseline(destination: Path, project: BenchProject, commit: str) -> BenchProject:
+    """The project generated again with the same answers from the template at `commit`; Copier
+    clones the repository into a temporary folder, so the working tree is left as it is."""
+    answers = {key: str(value) for key, value in project.answers.items()}
+    return generate(destination, answers, commit=commit)
 
 
 def open_project(path: Path) -> BenchProject:

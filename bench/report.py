@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 TARGETS = ("floor", "service")
 POSTGRES_VARIANT = "postgres"
 """A mongo project's PostgreSQL variant, measured on some workloads as a third target."""
+BASELINE = "baseline"
+"""The project generated from the template at --baseline REF, measured on every workload."""
 BUSY_CLIENT = 0.9
 """Above this share of one CPU, wrk may have limited the rate it measured."""
 
@@ -27,6 +29,10 @@ def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) ->
     targets measured minutes apart at most) and then averaged over the rounds. Where a mongo
     project's PostgreSQL variant was measured too, `versus_postgres` is service/variant
     requests per second, computed the same way.
+
+    Where a baseline was measured (--baseline REF), `baseline_ratio` is baseline/floor and
+    `versus_baseline` service/baseline requests per second, both computed within each round and
+    averaged; `cpu_versus_baseline` is the service's mean CPU per request over the baseline's.
     """
     summary: dict[str, Any] = {}
     for workload in workloads:
@@ -44,8 +50,34 @@ def summarize(measurements: list[dict[str, Any]], workloads: tuple[str, ...]) ->
             versus = _ratios(by_target["service"], variant)
             entry["versus_postgres_ratios"] = [round(ratio, 4) for ratio in versus]
             entry["versus_postgres"] = round(statistics.fmean(versus), 4) if versus else None
+        baseline = [row for row in rows if row["target"] == BASELINE]
+        if baseline:
+            entry.update(_baseline_summary(by_target["service"], baseline, by_target["floor"]))
         summary[workload] = entry
     return summary
+
+
+def _baseline_summary(
+    service: list[dict[str, Any]], baseline: list[dict[str, Any]], floor: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The baseline's numbers, and the service's over the baseline's, paired round by round."""
+
+    def mean(ratios: list[float]) -> float | None:
+        return round(statistics.fmean(ratios), 4) if ratios else None
+
+    to_floor, versus = _ratios(baseline, floor), _ratios(service, baseline)
+    summary = _target_summary(baseline)
+    service_cpu = _target_summary(service)["cpu_us_per_request"]
+    return {
+        BASELINE: summary,
+        "baseline_ratios": [round(ratio, 4) for ratio in to_floor],
+        "baseline_ratio": mean(to_floor),
+        "versus_baseline_ratios": [round(ratio, 4) for ratio in versus],
+        "versus_baseline": mean(versus),
+        "cpu_versus_baseline": round(service_cpu / summary["cpu_us_per_request"], 4)
+        if summary["cpu_us_per_request"]
+        else None,
+    }
 
 
 def _ratios(measured: list[dict[str, Any]], reference: list[dict[str, Any]]) -> list[float]:
@@ -83,7 +115,10 @@ def _target_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def format_table(summary: dict[str, Any]) -> str:
+def format_table(summary: dict[str, Any], baseline_label: str | None = None) -> str:
+    """The summary as a table, with a mongo project's comparison with its PostgreSQL variant
+    and, given `baseline_label` (e.g. `the template at HEAD (bf048557)`), the paired comparison
+    with the baseline under it."""
     header = (
         "workload",
         "floor req/s",
@@ -115,17 +150,9 @@ def format_table(summary: dict[str, Any]) -> str:
                 f"{floor['rss_mb']:.0f} / {service['rss_mb']:.0f}",
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = [
-        "  ".join(
-            cell.ljust(width) if column == 0 else cell.rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = _aligned(rows)
     for workload, entry in summary.items():
-        for name in TARGETS:
+        for name in (*TARGETS, BASELINE) if BASELINE in entry else TARGETS:
             share = entry[name]["client_cpu_share"]
             if share > BUSY_CLIENT:
                 lines.append(
@@ -139,7 +166,7 @@ def format_table(summary: dict[str, Any]) -> str:
                 + ", ".join(
                     f"{name} {entry[name]['creates']['stored']} / "
                     f"{entry[name]['creates']['acknowledged']}"
-                    for name in (*TARGETS, POSTGRES_VARIANT)
+                    for name in (*TARGETS, BASELINE, POSTGRES_VARIANT)
                     if name in entry
                 )
             )
@@ -158,7 +185,72 @@ def format_table(summary: dict[str, Any]) -> str:
                 + (f"{versus:.3f}" if versus is not None else "-")
                 + f"; p50/p99 {variant['p50_ms']:.2f} / {variant['p99_ms']:.2f} ms on PostgreSQL"
             )
+    if baseline_label is not None and any(BASELINE in entry for entry in summary.values()):
+        lines.append("")
+        lines.append(
+            f"The service against the baseline, {baseline_label}, with the same answers, in the "
+            "same rounds (service/baseline paired within each round):"
+        )
+        lines.extend(_baseline_table(summary))
     return "\n".join(lines)
+
+
+def _baseline_table(summary: dict[str, Any]) -> list[str]:
+    def ratio(value: float | None) -> str:
+        return f"{value:.3f}" if value is not None else "-"
+
+    rows = [
+        (
+            "workload",
+            "service/floor",
+            "baseline/floor",
+            "service/baseline",
+            "per round",
+            "CPU us/req service/baseline",
+        )
+    ]
+    for workload, entry in summary.items():
+        if BASELINE not in entry:
+            continue
+        service_cpu = entry["service"]["cpu_us_per_request"]
+        baseline_cpu = entry[BASELINE]["cpu_us_per_request"]
+        rows.append(
+            (
+                workload,
+                ratio(entry["ratio"]),
+                ratio(entry["baseline_ratio"]),
+                ratio(entry["versus_baseline"]),
+                " ".join(f"{value:.3f}" for value in entry["versus_baseline_ratios"]) or "-",
+                f"{service_cpu:.0f} / {baseline_cpu:.0f} ({ratio(entry['cpu_versus_baseline'])})",
+            )
+        )
+    return ["  " + line for line in _aligned(rows)]
+
+
+def _aligned(rows: list[tuple[str, ...]]) -> list[str]:
+    """The rows as lines of columns, the first left-aligned, the others right-aligned, with a
+    rule under the header."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines
+
+
+def environment_differences(candidate: dict[str, str], baseline: dict[str, str]) -> list[str]:
+    """The server stack's packages whose versions differ between the two environments, e.g.
+    `fastapi 0.165.0 (service) / 0.164.2 (baseline)`: they move the ratio too."""
+    return [
+        f"{name} {candidate.get(name, 'absent')} (service) / {baseline.get(name, 'absent')} "
+        "(baseline)"
+        for name in sorted(set(candidate) | set(baseline))
+        if candidate.get(name) != baseline.get(name)
+    ]
 
 
 def machine_info(settings: Settings) -> dict[str, Any]:
@@ -207,7 +299,7 @@ def results_document(
     settings: Settings, outcome: Outcome, summary: dict[str, Any], started_at: str
 ) -> dict[str, Any]:
     project, variant = outcome.project, outcome.postgres_variant
-    return {
+    document: dict[str, Any] = {
         "format": 1,
         "started_at": started_at,
         "answers": project.answers if project else settings.answers,
@@ -232,6 +324,23 @@ def results_document(
         "failures": outcome.failures,
         "passed": not outcome.failures,
     }
+    if settings.baseline is not None:
+        baseline = outcome.baseline
+        document["baseline"] = {
+            "ref": settings.baseline,
+            "commit": settings.baseline_commit,
+            "project": str(baseline.path) if baseline else None,
+            "copier_copy_seconds": round(baseline.copy_seconds, 2)
+            if baseline and baseline.copy_seconds is not None
+            else None,
+            "environment": baseline.packages if baseline else {},
+            "environment_differences": environment_differences(
+                project.packages if project else {}, baseline.packages if baseline else {}
+            )
+            if baseline
+            else [],
+        }
+    return document
 
 
 def write_results(path: Path, document: dict[str, Any]) -> None:

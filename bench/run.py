@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bench.api_client import seed_items
-from bench.database import BenchDatabase, BenchMongoDatabase
+from bench.database import BASELINE_DATABASE_NAME, BenchDatabase, BenchMongoDatabase
 from bench.load import LoadError, LoadResult, run_wrk
 from bench.processes import cpu_seconds, rss_megabytes
 from bench.project import (
@@ -17,6 +17,7 @@ from bench.project import (
     BenchProject,
     ensure_environment,
     generate,
+    generate_baseline,
     generate_variant,
     issue_credential,
     migrate,
@@ -24,6 +25,7 @@ from bench.project import (
     prepare_authentication,
 )
 from bench.servers import TINY_RATE_LIMIT, Target, service_env, start_floor, start_service
+from tests.harness import with_database
 from tests.mongo_server import ThrowawayMongo, server_version
 from tests.postgres_server import ThrowawayPostgres
 from tests.redis_server import ThrowawayRedis
@@ -46,9 +48,13 @@ class Settings:
     workloads: tuple[str, ...]
     run_dir: Path
     wrk: str
+    baseline: str | None = None
+    """--baseline as given: the git ref of the template whose project is measured alongside."""
+    baseline_commit: str | None = None
+    """The commit id `baseline` names."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        settings = {
             "project": str(self.project) if self.project else None,
             "items": self.items,
             "connections": self.connections,
@@ -61,6 +67,9 @@ class Settings:
             "load_cpus": LOAD_CPUS,
             "run_dir": str(self.run_dir),
         }
+        if self.baseline is not None:
+            settings["baseline"] = {"ref": self.baseline, "commit": self.baseline_commit}
+        return settings
 
 
 @dataclass
@@ -70,6 +79,8 @@ class Outcome:
     project: BenchProject | None = None
     postgres_variant: BenchProject | None = None
     """For a mongo project: the project generated with the same answers but database=postgres."""
+    baseline: BenchProject | None = None
+    """With --baseline: the project generated with the same answers from the template at REF."""
     postgres_bin_dir: str | None = None
     mongo_server: str | None = None
     seed_seconds: float | None = None
@@ -82,6 +93,13 @@ POSTGRES_VARIANT = "postgres"
 """The target name of a mongo project's PostgreSQL variant."""
 COMPARED_WORKLOADS = ("get_one", "create")
 """The workloads a mongo project's run also measures on its PostgreSQL variant."""
+BASELINE = "baseline"
+"""The target name of the project generated from the template at --baseline REF."""
+SERVICES = ("service", BASELINE)
+"""The targets that are a generated service: their rate limit answers the `limited` workload."""
+BASELINE_REDIS_DATABASE = 1
+"""The baseline's cache lives in another database of the same Redis server (the service's is 0),
+so that neither reads what the other stored."""
 
 
 @dataclass
@@ -98,7 +116,8 @@ class Deployment:
 def target_order(
     round_number: int, names: tuple[str, ...] = ("floor", "service")
 ) -> tuple[str, ...]:
-    """Floor first in odd rounds, last in even ones, so that no target always goes first."""
+    """Floor first in odd rounds, last in even ones, so that no target always goes first (nor
+    the service always before the baseline)."""
     return names if round_number % 2 else names[::-1]
 
 
@@ -109,6 +128,11 @@ def run(settings: Settings, outcome: Outcome) -> None:
     PostgreSQL app, which needs the items table: the project's PostgreSQL variant (same
     answers, database=postgres) provides it, and is measured too on `get_one` and `create`,
     so the run reports the two variants side by side.
+
+    With a baseline (--baseline REF), the project generated from the template at REF with the
+    same answers runs beside the service: on the same database server (a database of its own),
+    with the same settings, credential kind and Redis server, pinned to the same CPU, and it
+    is measured on every workload in the same rounds.
     """
     project = _prepare_project(settings, outcome)
     mongo = project.answers.get("database") == "mongo"
@@ -118,6 +142,7 @@ def run(settings: Settings, outcome: Outcome) -> None:
             settings.run_dir / "postgres-variant", project, database=POSTGRES_VARIANT
         )
         ensure_environment(outcome.postgres_variant)
+    baseline = _prepare_baseline(settings, outcome, project)
     relational = outcome.postgres_variant or project
 
     with ExitStack() as stack:
@@ -128,24 +153,29 @@ def run(settings: Settings, outcome: Outcome) -> None:
         database = BenchDatabase(postgres)
         database.create()
         authentication = prepare_authentication(project, stack, settings.run_dir)
-        extra_env = {**authentication.service_env}
-        if project.answers.get("cache") == "redis":
-            redis = ThrowawayRedis()
-            stack.callback(redis.stop)
-            redis.start()
-            extra_env["REDIS__URL"] = redis.url
+        extra_env, baseline_env = _services_env(project, stack, authentication)
 
         store: BenchDatabase | BenchMongoDatabase = database
+        baseline_store: BenchDatabase | BenchMongoDatabase = BenchDatabase(
+            postgres, BASELINE_DATABASE_NAME
+        )
         if mongo:
             server = ThrowawayMongo()
             stack.callback(server.stop)
             server.start()
             outcome.mongo_server = f"SecantusDB {server_version()}"
             store = BenchMongoDatabase(server)
-        deploy = _Deployer(settings, outcome, stack, authentication, extra_env).deploy
-        deployments = {"service": deploy(project, store)}
+            baseline_store = BenchMongoDatabase(server, BASELINE_DATABASE_NAME)
+        deployer = _Deployer(settings, outcome, stack, authentication, extra_env)
+        deployments = {"service": deployer.deploy(project, store)}
+        if baseline is not None:
+            if isinstance(baseline_store, BenchDatabase):
+                baseline_store.create()
+            deployments[BASELINE] = replace(deployer, extra_env=baseline_env).deploy(
+                baseline, baseline_store, BASELINE
+            )
         if mongo:
-            deployments[POSTGRES_VARIANT] = deploy(relational, database, POSTGRES_VARIANT)
+            deployments[POSTGRES_VARIANT] = deployer.deploy(relational, database, POSTGRES_VARIANT)
         service = deployments["service"]
         floor = start_floor(relational, database.asyncpg_dsn, settings.run_dir / "floor.log")
         stack.callback(floor.process.stop)
@@ -158,15 +188,72 @@ def run(settings: Settings, outcome: Outcome) -> None:
         outcome.ready_seconds = {name: d.target.ready_seconds for name, d in deployments.items()}
         limited = deployments
         if "limited" in settings.workloads:
-            limited_service = start_service(
-                project,
-                store.url,
-                settings.run_dir / "service-limited.log",
+            services = {"service": project} | ({BASELINE: baseline} if baseline else {})
+            limited = _rate_limited(
+                settings,
+                stack,
+                deployments,
+                services,
                 {**authentication.service_env, **TINY_RATE_LIMIT},
             )
-            stack.callback(limited_service.process.stop)
-            limited = {**deployments, "service": replace(service, target=limited_service)}
         _measure_rounds(settings, outcome, deployments, limited)
+
+
+def _services_env(
+    project: BenchProject, stack: ExitStack, authentication: Authentication
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The settings the service and the baseline get on top of `service_env`: what their
+    credential needs and, for `cache=redis`, a throwaway Redis server (a database each)."""
+    service = {**authentication.service_env}
+    baseline = {**authentication.service_env}
+    if project.answers.get("cache") == "redis":
+        redis = ThrowawayRedis()
+        stack.callback(redis.stop)
+        redis.start()
+        service["REDIS__URL"] = redis.url
+        baseline["REDIS__URL"] = with_database(redis.url, str(BASELINE_REDIS_DATABASE))
+    return service, baseline
+
+
+def _prepare_baseline(
+    settings: Settings, outcome: Outcome, project: BenchProject
+) -> BenchProject | None:
+    """With --baseline, the project generated again from the template at that commit."""
+    if settings.baseline_commit is None:
+        return None
+    print(
+        f"Generating the baseline from the template at {settings.baseline} "
+        f"({settings.baseline_commit[:12]}) ...",
+        flush=True,
+    )
+    outcome.baseline = generate_baseline(
+        settings.run_dir / "baseline", project, settings.baseline_commit
+    )
+    print(f"copier copy (baseline) took {outcome.baseline.copy_seconds:.1f}s", flush=True)
+    ensure_environment(outcome.baseline)
+    return outcome.baseline
+
+
+def _rate_limited(
+    settings: Settings,
+    stack: ExitStack,
+    deployments: dict[str, Deployment],
+    services: dict[str, BenchProject],
+    env: dict[str, str],
+) -> dict[str, Deployment]:
+    """The deployments for the `limited` workload: each service (by target name) replaced by a
+    second process of it on the same store, started with `env` (the tiny rate limit)."""
+    limited = dict(deployments)
+    for name, project in services.items():
+        deployment = deployments[name]
+        log = settings.run_dir / f"{name}-limited.log"
+        target = start_service(project, deployment.store.url, log, env)
+        stack.callback(target.process.stop)
+        target.name = name
+        if name == BASELINE:
+            target.process.name = "the baseline service (rate-limited)"
+        limited[name] = replace(deployment, target=target)
+    return limited
 
 
 def _prepare_project(settings: Settings, outcome: Outcome) -> BenchProject:
@@ -203,6 +290,8 @@ class _Deployer:
         migrate(project, env)
         target = start_service(project, store.url, run_dir / f"{name}.log", self.extra_env)
         target.name = name
+        if name == BASELINE:
+            target.process.name = "the baseline service"
         self.stack.callback(target.process.stop)
         authorization = issue_credential(project, env, self.authentication, target.port)
         started = time.monotonic()
@@ -222,7 +311,9 @@ def _measure_rounds(
     deployments: dict[str, Deployment],
     limited: dict[str, Deployment],
 ) -> None:
-    names = tuple(name for name in ("floor", "service", POSTGRES_VARIANT) if name in deployments)
+    names = tuple(
+        name for name in ("floor", "service", BASELINE, POSTGRES_VARIANT) if name in deployments
+    )
     nonce = secrets.token_hex(4)
     for round_number in range(1, settings.rounds + 1):
         for workload in settings.workloads:
@@ -298,7 +389,7 @@ def measure(
 
     requests = max(measured.requests, 1)
     throttled = measured.answers_429 + (warmup.answers_429 if warmup else 0)
-    expected_429 = throttled if workload == "limited" and target.name == "service" else 0
+    expected_429 = throttled if workload == "limited" and target.name in SERVICES else 0
     record: dict[str, Any] = {
         "workload": workload,
         "target": target.name,
@@ -356,7 +447,7 @@ def _problems(record: dict[str, Any]) -> list[str]:
     problems = []
     if record["non_2xx"]:
         problems.append(f"{where}: {record['non_2xx']} answers were not 2xx")
-    if record["workload"] == "limited" and record["target"] == "service":
+    if record["workload"] == "limited" and record["target"] in SERVICES:
         answered, throttled = record["measured"]["requests"], record["measured"]["answers_429"]
         if throttled < answered - 1:
             problems.append(f"{where}: only {throttled} of {answered} answers were 429")

@@ -473,16 +473,22 @@ def dev_tool(name: str) -> str:
 
 
 def copy_template(
-    destination: Path, answers: Mapping[str, str], *, skip_tasks: bool = False
+    destination: Path,
+    answers: Mapping[str, str],
+    *,
+    skip_tasks: bool = False,
+    vcs_ref: str = "HEAD",
 ) -> None:
-    """Generate non-interactively from the working tree, uncommitted changes included."""
+    """Generate non-interactively from the working tree, uncommitted changes included; or,
+    given another `vcs_ref` (a commit id: Copier takes `HEAD` as the working tree), from the
+    template at that commit, which Copier clones into a temporary folder."""
     run_copy(
         str(REPO_ROOT),
         destination,
         data=dict(answers),
         defaults=True,
         unsafe=True,
-        vcs_ref="HEAD",
+        vcs_ref=vcs_ref,
         quiet=True,
         skip_tasks=skip_tasks,
     )
