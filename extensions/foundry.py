@@ -188,6 +188,345 @@ def email_error(email: object) -> str:
     return ""
 
 
+# --- Resources (`make resource NAME=... FIELDS=...`) -------------------------------------
+
+RESOURCE_NAME_MAX_LENGTH = 40
+RESERVED_RESOURCE_NAMES = frozenset(
+    {
+        "api_keys",
+        "auth",
+        "custom",
+        "docs",
+        "health",
+        "idempotency",
+        "idempotency_keys",
+        "items",
+        "metrics",
+        "openapi",
+        "redoc",
+        "refresh_tokens",
+        "resources",
+        "schema_migrations",
+        "users",
+    }
+)
+"""Paths, tables and modules the service already has under another meaning."""
+RESERVED_FIELD_NAMES = frozenset(
+    {
+        "created_after",
+        "created_at",
+        "created_before",
+        "cursor",
+        "id",
+        "limit",
+        "owner_id",
+        "sort",
+        "updated_at",
+        "version",
+    }
+)
+"""Fields every resource has, and the listing's own query parameters."""
+FIELD_TYPES = ("str", "text", "int", "decimal", "bool", "date", "datetime", "uuid", "enum", "ref")
+FIELD_FLAGS = ("unique", "sort", "filter")
+_SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_FIELD_HEAD = re.compile(
+    r"^(?P<name>[^:\s]+):(?P<type>[a-z]+)(?:\((?P<args>[^()]*)\))?(?P<optional>\?)?"
+    r"(?:=(?P<default>\S+))?$"
+)
+_BOUND = re.compile(r"^(?P<op>>=|<=)(?P<value>-?\d+(?:\.\d+)?)$")
+_RANGE = re.compile(r"^(?P<low>\d*)\.\.(?P<high>\d*)$")
+_INTEGER = re.compile(r"^-?\d+$")
+_INTEGER_RANGE = re.compile(r"^(-?\d*)\.\.(-?\d*)$")
+_PRECISION_SCALE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*$")
+_DECIMAL = re.compile(r"^-?\d+(?:\.\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STR_DEFAULT_BOUNDS = (1, 200)
+TEXT_DEFAULT_BOUNDS = (0, 2000)
+MAX_TEXT_LENGTH = 10_000
+MAX_DECIMAL_PRECISION = 38
+
+
+class FieldSpecError(ValueError):
+    """A field spec that cannot be used; the message is one sentence for the user."""
+
+
+def singular(name: str) -> str:
+    """The singular of a plural resource name: `categories` -> `category`, `boxes` -> `box`,
+    `widgets` -> `widget`."""
+    if name.endswith("ies") and len(name) > 3:
+        return name[:-3] + "y"
+    if name.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return name[:-2]
+    return name[:-1]
+
+
+def resource_name_error(name: object) -> str:
+    """Explain why a resource name cannot be used, or return "" when it can."""
+    if not isinstance(name, str) or not name:
+        return "The resource name must not be empty: give its plural, such as `widgets`."
+    if not _SNAKE_CASE.match(name):
+        return (
+            f"The resource name {name!r} must be lower case letters, digits and single "
+            "underscores, starting with a letter (it names a module, a table and a path)."
+        )
+    if len(name) > RESOURCE_NAME_MAX_LENGTH:
+        return f"The resource name must be at most {RESOURCE_NAME_MAX_LENGTH} characters long."
+    if not name.endswith("s") or name.endswith("ss") or len(name) < 3:
+        return (
+            f"The resource name {name!r} must be a plural ending in `s`, such as `widgets`: "
+            "it is the collection's path, and its singular names one row."
+        )
+    if keyword.iskeyword(name) or name in SOFT_KEYWORDS:
+        return f"The resource name {name!r} is a Python keyword; choose another name."
+    if name in RESERVED_RESOURCE_NAMES:
+        return f"The resource name {name!r} is already used by the service; choose another name."
+    if keyword.iskeyword(singular(name)):
+        return f"The singular of {name!r} is a Python keyword; choose another name."
+    return ""
+
+
+def _split_fields(spec: str) -> list[str]:
+    """The comma-separated parts of a spec, leaving commas inside parentheses alone."""
+    parts, depth, current = [], 0, []
+    for char in spec:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise FieldSpecError("The fields have a `)` without its `(`.")
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    if depth:
+        raise FieldSpecError("The fields have a `(` that is never closed.")
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _number(text: str, where: str, *, integer: bool) -> int | str:
+    if integer:
+        if not _INTEGER.match(text):
+            raise FieldSpecError(f"{where}: {text!r} is not a whole number.")
+        return int(text)
+    if not _DECIMAL.match(text):
+        raise FieldSpecError(f"{where}: {text!r} is not a number.")
+    return text
+
+
+def parse_field(part: str, position: int) -> dict[str, object]:
+    """One field of a spec, as the resource template renders it."""
+    where = f"Field {position} `{part}`"
+    tokens = part.split()
+    if not tokens:
+        raise FieldSpecError(f"Field {position} is empty: remove the extra comma.")
+    head = _FIELD_HEAD.match(tokens[0])
+    if head is None:
+        raise FieldSpecError(
+            f"{where} must start with `name:type`, such as `title:str(1..200)` or `due:date?`."
+        )
+    name, kind, args = head["name"], head["type"], head["args"]
+    if not _SNAKE_CASE.match(name) or keyword.iskeyword(name) or name in SOFT_KEYWORDS:
+        raise FieldSpecError(
+            f"{where}: {name!r} must be a lower-case snake_case name that is not a keyword."
+        )
+    if name in RESERVED_FIELD_NAMES:
+        raise FieldSpecError(f"{where}: every resource already has {name!r}; choose another name.")
+    if kind not in FIELD_TYPES:
+        raise FieldSpecError(
+            f"{where}: {kind!r} is not a type; use one of {', '.join(FIELD_TYPES)}."
+        )
+    field: dict[str, object] = {
+        "name": name,
+        "type": kind,
+        "nullable": bool(head["optional"]),
+        "min_length": None,
+        "max_length": None,
+        "minimum": None,
+        "maximum": None,
+        "precision": None,
+        "scale": None,
+        "choices": [],
+        "default": None,
+        "references": None,
+        "unique": False,
+        "sort": False,
+        "filter": False,
+    }
+    if args is not None and kind not in _ARGUMENTS:
+        raise FieldSpecError(f"{where}: `{kind}` takes no arguments in parentheses.")
+    if kind in _ARGUMENTS:
+        _ARGUMENTS[kind](field, args, where)
+    for token in tokens[1:]:
+        _modifier(field, token, where)
+    _check(field, where)
+    if head["default"] is not None:
+        field["default"] = _default(kind, head["default"], field, where)
+    return field
+
+
+def _text_arguments(field: dict[str, object], args: str | None, where: str) -> None:
+    low, high = STR_DEFAULT_BOUNDS if field["type"] == "str" else TEXT_DEFAULT_BOUNDS
+    if args is not None:
+        bounds = _RANGE.match(args.strip())
+        if bounds is None:
+            raise FieldSpecError(f"{where}: write the length as `(min..max)`, such as `(1..200)`.")
+        low = int(bounds["low"]) if bounds["low"] else 0
+        high = int(bounds["high"]) if bounds["high"] else high
+    if not 0 <= low <= high <= MAX_TEXT_LENGTH or high == 0:
+        raise FieldSpecError(
+            f"{where}: the length bounds must satisfy 0 <= min <= max <= {MAX_TEXT_LENGTH}, "
+            "with max at least 1."
+        )
+    field["min_length"], field["max_length"] = low, high
+
+
+def _integer_arguments(field: dict[str, object], args: str | None, where: str) -> None:
+    if args is None:
+        return
+    bounds = _INTEGER_RANGE.match(args.strip())
+    if bounds is None:
+        raise FieldSpecError(f"{where}: write the range as `(min..max)`, such as `(0..100)`.")
+    field["minimum"] = int(bounds[1]) if bounds[1] else None
+    field["maximum"] = int(bounds[2]) if bounds[2] else None
+
+
+def _decimal_arguments(field: dict[str, object], args: str | None, where: str) -> None:
+    numbers = _PRECISION_SCALE.match(args or "")
+    if numbers is None:
+        raise FieldSpecError(
+            f"{where}: write a decimal as `decimal(precision,scale)`, such as `decimal(12,2)`."
+        )
+    precision, scale = int(numbers[1]), int(numbers[2])
+    if not 1 <= precision <= MAX_DECIMAL_PRECISION or scale > precision:
+        raise FieldSpecError(
+            f"{where}: the precision must be 1 to {MAX_DECIMAL_PRECISION} and the scale at "
+            "most the precision."
+        )
+    field["precision"], field["scale"] = precision, scale
+
+
+def _enum_arguments(field: dict[str, object], args: str | None, where: str) -> None:
+    values = [value.strip() for value in (args or "").split(",")]
+    if not args or not all(_SNAKE_CASE.match(value) for value in values):
+        raise FieldSpecError(
+            f"{where}: list the values as `enum(a,b)`, each lower-case snake_case."
+        )
+    if len(set(values)) != len(values):
+        raise FieldSpecError(f"{where}: a value of the enum is listed twice.")
+    field["choices"] = values
+
+
+def _reference_arguments(field: dict[str, object], args: str | None, where: str) -> None:
+    target = (args or "").strip()
+    if not _SNAKE_CASE.match(target):
+        raise FieldSpecError(f"{where}: name the resource it refers to, such as `ref(items)`.")
+    field["references"] = target
+    field["filter"] = True
+
+
+_ARGUMENTS = {
+    "str": _text_arguments,
+    "text": _text_arguments,
+    "int": _integer_arguments,
+    "decimal": _decimal_arguments,
+    "enum": _enum_arguments,
+    "ref": _reference_arguments,
+}
+"""How each type that takes arguments in parentheses reads them."""
+
+
+def _modifier(field: dict[str, object], token: str, where: str) -> None:
+    if token in FIELD_FLAGS:
+        field[token] = True
+        return
+    bound = _BOUND.match(token)
+    if bound is None:
+        raise FieldSpecError(
+            f"{where}: {token!r} is not understood; after the type come `>=N`, `<=N`, "
+            f"{', '.join(f'`{flag}`' for flag in FIELD_FLAGS)}."
+        )
+    if field["type"] not in {"int", "decimal"}:
+        raise FieldSpecError(f"{where}: `{token}` applies to `int` and `decimal` fields only.")
+    value = _number(bound["value"], where, integer=field["type"] == "int")
+    field["minimum" if bound["op"] == ">=" else "maximum"] = value
+
+
+def _check(field: dict[str, object], where: str) -> None:
+    low, high = field["minimum"], field["maximum"]
+    if low is not None and high is not None and float(str(low)) > float(str(high)):
+        raise FieldSpecError(f"{where}: the lower bound is above the upper bound.")
+    if field["nullable"] and (field["sort"] or field["unique"]):
+        raise FieldSpecError(
+            f"{where}: an optional field cannot be `sort` or `unique` (rows without a value "
+            "have no place in the order and no value to compare)."
+        )
+    if field["type"] == "text" and (field["sort"] or field["unique"] or field["filter"]):
+        raise FieldSpecError(
+            f"{where}: a `text` field cannot be sorted, filtered or unique; use `str`."
+        )
+
+
+def _default(kind: str, text: str, field: dict[str, object], where: str) -> object:
+    if kind in {"str", "text"}:
+        length = len(text)
+        if not int(str(field["min_length"])) <= length <= int(str(field["max_length"])):
+            raise FieldSpecError(f"{where}: the default {text!r} has a length outside the bounds.")
+        return text
+    if kind == "enum":
+        choices = field["choices"]
+        if not isinstance(choices, list) or text not in choices:
+            raise FieldSpecError(f"{where}: the default {text!r} is not one of the enum's values.")
+        return text
+    if kind == "bool":
+        if text not in {"true", "false"}:
+            raise FieldSpecError(f"{where}: a `bool` default is `true` or `false`.")
+        return text == "true"
+    if kind in {"int", "decimal"}:
+        value = _number(text, where, integer=kind == "int")
+        low, high = field["minimum"], field["maximum"]
+        if (low is not None and float(value) < float(str(low))) or (
+            high is not None and float(value) > float(str(high))
+        ):
+            raise FieldSpecError(f"{where}: the default {text} is outside the bounds.")
+        return value
+    if kind == "date" and _DATE.match(text):
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return text
+    raise FieldSpecError(f"{where}: a `{kind}` field cannot have the default {text!r}.")
+
+
+def parse_fields(spec: object) -> list[dict[str, object]]:
+    """Every field of a spec such as `title:str(1..200) unique sort, due:date?`; raises
+    FieldSpecError naming the first bad part."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise FieldSpecError(
+            "Give at least one field, such as `title:str(1..200) unique sort, due:date?`."
+        )
+    fields = [parse_field(part, position) for position, part in enumerate(_split_fields(spec), 1)]
+    seen: set[str] = set()
+    for field in fields:
+        if field["name"] in seen:
+            raise FieldSpecError(f"The field {field['name']!r} is given twice.")
+        seen.add(str(field["name"]))
+    return fields
+
+
+def fields_error(spec: object) -> str:
+    """Explain why a fields spec cannot be used, or return "" when it can."""
+    try:
+        parse_fields(spec)
+    except FieldSpecError as error:
+        return str(error)
+    return ""
+
+
 def random_secret(nbytes: int = 48) -> str:
     """A URL-safe random string, different on every call (about 1.3 characters per byte)."""
     return secrets.token_urlsafe(nbytes)
@@ -204,6 +543,10 @@ FILTERS = {
     "description_error": description_error,
     "author_name_error": author_name_error,
     "email_error": email_error,
+    "resource_name_error": resource_name_error,
+    "fields_error": fields_error,
+    "parse_fields": parse_fields,
+    "singular": singular,
 }
 
 

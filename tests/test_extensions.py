@@ -13,13 +13,18 @@ from extensions.foundry import (
     AUTHOR_NAME_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     PROJECT_NAME_MAX_LENGTH,
+    FieldSpecError,
     FoundryExtension,
     author_name_error,
     current_year,
     description_error,
     email_error,
+    fields_error,
+    parse_fields,
     project_name_error,
     random_secret,
+    resource_name_error,
+    singular,
     to_package_name,
     to_slug,
 )
@@ -240,3 +245,109 @@ def test_copier_yml_defaults_pass_their_own_validators() -> None:
             assert error.strip() == "", f"default of {name!r} is refused: {error}"
     assert answers["project_slug"] == "example-service"
     assert answers["package_name"] == "example_service"
+
+
+ISSUE_WIDGETS = (
+    "title:str(1..200) unique sort, price:decimal(12,2) >=0, due:date?, "
+    "status:enum(open,closed)=open filter, item_id:ref(items)"
+)
+ISSUE_GADGETS = "label:str(1..50), widget_id:ref(widgets)?"
+
+
+def test_the_documented_field_specs_parse() -> None:
+    title, price, due, status, item_id = parse_fields(ISSUE_WIDGETS)
+    assert (title["type"], title["min_length"], title["max_length"]) == ("str", 1, 200)
+    assert (title["unique"], title["sort"], title["nullable"]) == (True, True, False)
+    assert (price["type"], price["precision"], price["scale"], price["minimum"]) == (
+        "decimal",
+        12,
+        2,
+        "0",
+    )
+    assert (due["type"], due["nullable"], due["default"]) == ("date", True, None)
+    assert (status["choices"], status["default"], status["filter"]) == (
+        ["open", "closed"],
+        "open",
+        True,
+    )
+    assert (item_id["type"], item_id["references"], item_id["filter"]) == ("ref", "items", True)
+    label, widget_id = parse_fields(ISSUE_GADGETS)
+    assert (label["max_length"], widget_id["references"], widget_id["nullable"]) == (
+        50,
+        "widgets",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("", "Give at least one field"),
+        ("title", "Field 1 `title` must start with `name:type`"),
+        ("Title:str", "must be a lower-case snake_case name"),
+        ("class:str", "must be a lower-case snake_case name that is not a keyword"),
+        ("id:uuid", "every resource already has 'id'"),
+        ("x:float", "'float' is not a type"),
+        ("a:str(1..10), a:int", "The field 'a' is given twice"),
+        ("a:str(5..1)", "the length bounds must satisfy"),
+        ("a:str(1-10)", "write the length as `(min..max)`"),
+        ("a:int(1..x)", "write the range as `(min..max)`"),
+        ("a:decimal", "write a decimal as `decimal(precision,scale)`"),
+        ("a:decimal(2,3)", "the scale at most the precision"),
+        ("a:enum()", "list the values as `enum(a,b)`"),
+        ("a:enum(x,x)", "listed twice"),
+        ("a:ref()", "name the resource it refers to"),
+        ("a:date(1)", "`date` takes no arguments"),
+        ("a:int >=x", "'>=x' is not understood"),
+        ("a:str >=1", "applies to `int` and `decimal` fields only"),
+        ("a:int >=5 <=1", "the lower bound is above the upper bound"),
+        ("a:str? sort", "an optional field cannot be `sort` or `unique`"),
+        ("a:text unique", "a `text` field cannot be sorted"),
+        ("a:int(0..10)=11", "the default 11 is outside the bounds"),
+        ("a:enum(x,y)=z", "is not one of the enum's values"),
+        ("a:bool=yes", "a `bool` default is `true` or `false`"),
+        ("a:date=2026-13-01", "cannot have the default '2026-13-01'"),
+        ("a:str(1..10),", "Field 2 is empty"),
+        ("a:enum(x,y", "never closed"),
+        (
+            "title:str(1..200) unique sort, price:decimal(12,2) >=x",
+            "Field 2 `price:decimal(12,2) >=x`",
+        ),
+    ],
+)
+def test_bad_field_specs_name_the_bad_part_in_one_sentence(spec: str, expected: str) -> None:
+    error = fields_error(spec)
+    assert expected in error
+    assert error.count(". ") == 0 or error.endswith(".")
+    with pytest.raises(FieldSpecError):
+        parse_fields(spec)
+
+
+@pytest.mark.parametrize(
+    ("name", "singular_name"),
+    [
+        ("widgets", "widget"),
+        ("categories", "category"),
+        ("boxes", "box"),
+        ("order_lines", "order_line"),
+    ],
+)
+def test_valid_resource_names_and_their_singulars(name: str, singular_name: str) -> None:
+    assert resource_name_error(name) == ""
+    assert singular(name) == singular_name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("", "must not be empty"),
+        ("Widgets", "must be lower case"),
+        ("widget", "must be a plural ending in `s`"),
+        ("glass", "must be a plural ending in `s`"),
+        ("items", "already used by the service"),
+        ("users", "already used by the service"),
+        ("x" * 40 + "s", "at most 40 characters"),
+    ],
+)
+def test_bad_resource_names_are_refused(name: str, expected: str) -> None:
+    assert expected in resource_name_error(name)
