@@ -228,6 +228,7 @@ RESERVED_FIELD_NAMES = frozenset(
 """Fields every resource has, and the listing's own query parameters."""
 FIELD_TYPES = ("str", "text", "int", "decimal", "bool", "date", "datetime", "uuid", "enum", "ref")
 FIELD_FLAGS = ("unique", "sort", "filter")
+SORTABLE_TYPES = ("str", "int", "datetime")
 _SNAKE_CASE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _FIELD_HEAD = re.compile(
     r"^(?P<name>[^:\s]+):(?P<type>[a-z]+)(?:\((?P<args>[^()]*)\))?(?P<optional>\?)?"
@@ -463,6 +464,15 @@ def _check(field: dict[str, object], where: str) -> None:
             f"{where}: an optional field cannot be `sort` or `unique` (rows without a value "
             "have no place in the order and no value to compare)."
         )
+    if field["type"] == "enum" and field["nullable"]:
+        raise FieldSpecError(
+            f"{where}: an `enum` field cannot be optional; give it a default value instead."
+        )
+    if field["sort"] and field["type"] not in SORTABLE_TYPES:
+        raise FieldSpecError(
+            f"{where}: `sort` is offered on {', '.join(SORTABLE_TYPES)} fields, whose values "
+            "a pagination cursor carries exactly."
+        )
     if field["type"] == "text" and (field["sort"] or field["unique"] or field["filter"]):
         raise FieldSpecError(
             f"{where}: a `text` field cannot be sorted, filtered or unique; use `str`."
@@ -527,6 +537,148 @@ def fields_error(spec: object) -> str:
     return ""
 
 
+_PYTHON_TYPES = {
+    "str": "str",
+    "text": "str",
+    "int": "int",
+    "decimal": "Decimal",
+    "bool": "bool",
+    "date": "date",
+    "datetime": "datetime",
+    "uuid": "UUID",
+    "ref": "UUID",
+}
+_KINDS = {
+    "str": "TEXT",
+    "text": "TEXT",
+    "int": "INTEGER",
+    "decimal": "DECIMAL",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "uuid": "UUID",
+    "enum": "CHOICE",
+    "ref": "UUID",
+}
+_SQL_TYPES = {
+    "int": "sa.Integer()",
+    "bool": "sa.Boolean()",
+    "date": "sa.Date()",
+    "uuid": "sa.Uuid()",
+    "ref": "sa.Uuid()",
+}
+_BSON_TYPES = {
+    "str": ("string",),
+    "text": ("string",),
+    "int": ("int", "long"),
+    "decimal": ("decimal",),
+    "bool": ("bool",),
+    "date": ("date",),
+    "datetime": ("date",),
+    "uuid": ("binData",),
+    "ref": ("binData",),
+}
+
+
+def camel(name: str) -> str:
+    """`order_line` -> `OrderLine`."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _python_default(field: dict[str, object], enum_class: str) -> str:
+    default, kind = field["default"], field["type"]
+    if default is None:
+        return "None"
+    if kind == "enum":
+        return f"{enum_class}.{str(default).upper()}"
+    if kind == "decimal":
+        return f'Decimal("{default}")'
+    if kind == "date":
+        year, month, day = (int(part) for part in str(default).split("-"))
+        return f"date({year}, {month}, {day})"
+    return repr(default)
+
+
+def resource_model(name: str, spec: str, owned: object = False) -> dict[str, object]:
+    """What the resource template renders from: names, and each field with its Python type,
+    declaration kind, storage types and default, so the templates only loop."""
+    one = singular(name)
+    fields = parse_fields(spec)
+    for field in fields:
+        enum_class = camel(one) + camel(str(field["name"]))
+        kind = str(field["type"])
+        python = enum_class if kind == "enum" else _PYTHON_TYPES[kind]
+        field["python"] = python
+        field["annotation"] = f"{python} | None" if field["nullable"] else python
+        field["kind"] = _KINDS[kind]
+        field["enum_class"] = enum_class
+        field["constant"] = str(field["name"]).upper()
+        field["required"] = not field["nullable"] and field["default"] is None
+        field["default_python"] = _python_default(field, enum_class)
+        for bound in ("minimum", "maximum"):
+            value = field[bound]
+            field[f"{bound}_python"] = (
+                None if value is None else f'Decimal("{value}")' if kind == "decimal" else value
+            )
+        field["enum_members"] = [(value.upper(), value) for value in field["choices"]]  # type: ignore[attr-defined]
+        if kind in {"str", "enum"}:
+            length = field["max_length"] or max(len(value) for value in field["choices"])  # type: ignore[attr-defined]
+            field["sql"] = "sa.Text()" if kind == "text" else f"sa.String({length})"
+        elif kind == "text":
+            field["sql"] = "sa.Text()"
+        elif kind == "decimal":
+            field["sql"] = f"sa.Numeric({field['precision']}, {field['scale']})"
+        elif kind == "datetime":
+            field["sql"] = "UTCDateTime()"
+        else:
+            field["sql"] = _SQL_TYPES[kind]
+        types = list(_BSON_TYPES.get(kind, ()))
+        if field["nullable"]:
+            types.append("null")
+        field["bson"] = (
+            None
+            if not types
+            else f'"{types[0]}"'
+            if len(types) == 1
+            else "[" + ", ".join(f'"{bson}"' for bson in types) + "]"
+        )
+    partition = ["owner_id"] if owned else []
+    indexes = [[*partition, "created_at", "id"]] + ([["created_at", "id"]] if partition else [])
+    indexes += [[*partition, str(f["name"]), "id"] for f in fields if f["sort"] and not f["unique"]]
+    indexes += [[str(f["name"]), "created_at", "id"] for f in fields if f["filter"]]
+    checks = []
+    for field in fields:
+        column = field["name"]
+        if field["minimum"] is not None:
+            checks.append((f"{column}_minimum", f"{column} >= {field['minimum']}"))
+        if field["maximum"] is not None:
+            checks.append((f"{column}_maximum", f"{column} <= {field['maximum']}"))
+        if field["type"] == "enum":
+            values = ", ".join(f"'{value}'" for value in field["choices"])  # type: ignore[attr-defined]
+            checks.append((f"{column}_known", f"{column} IN ({values})"))
+    uniques = [[*partition, str(f["name"])] for f in fields if f["unique"]]
+    mongo = [["_id" if key == "id" else key for key in index] for index in indexes]
+    return {
+        "name": name,
+        "singular": one,
+        "camel": camel(one),
+        "constant": f"{one.upper()}_RESOURCE",
+        "owned": bool(owned),
+        "fields": fields,
+        "enums": [field for field in fields if field["type"] == "enum"],
+        "sorts": [field for field in fields if field["sort"]],
+        "filters": [field for field in fields if field["filter"]],
+        "unique": [field for field in fields if field["unique"]],
+        "references": [field for field in fields if field["references"]],
+        "types": sorted({str(field["type"]) for field in fields}),
+        "sql_indexes": indexes,
+        "sql_uniques": uniques,
+        "sql_checks": checks,
+        "mongo_indexes": mongo,
+        "mongo_uniques": uniques,
+    }
+
+
 def random_secret(nbytes: int = 48) -> str:
     """A URL-safe random string, different on every call (about 1.3 characters per byte)."""
     return secrets.token_urlsafe(nbytes)
@@ -547,6 +699,8 @@ FILTERS = {
     "fields_error": fields_error,
     "parse_fields": parse_fields,
     "singular": singular,
+    "camel": camel,
+    "resource_model": resource_model,
 }
 
 
