@@ -679,6 +679,26 @@ def resource_model(name: str, spec: str, owned: object = False) -> dict[str, obj
     }
 
 
+def _name_order(name: str) -> tuple[int, str, str]:
+    """Ruff's isort order of the names in one import: constants, classes, then the rest."""
+    group = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return group, name.lower(), name
+
+
+def first_party_imports(imports: list[tuple[str, list[str]]]) -> str:
+    """`from <module> import (...)` statements sorted as ruff's isort sorts them, each exploded
+    with a trailing comma (which ruff keeps), so the block is formatted whatever the names'
+    lengths. Statements of the same module are merged."""
+    merged: dict[str, set[str]] = {}
+    for module, names in imports:
+        merged.setdefault(module, set()).update(names)
+    lines = []
+    for module in sorted(merged):
+        names = sorted(merged[module], key=_name_order)
+        lines.append(f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")")
+    return "\n".join(lines)
+
+
 def random_secret(nbytes: int = 48) -> str:
     """A URL-safe random string, different on every call (about 1.3 characters per byte)."""
     return secrets.token_urlsafe(nbytes)
@@ -701,6 +721,7 @@ FILTERS = {
     "singular": singular,
     "camel": camel,
     "resource_model": resource_model,
+    "first_party_imports": first_party_imports,
 }
 
 
