@@ -58,6 +58,42 @@ class PreconditionFailedError(DomainError):
         self.current_version = current_version
 
 
+class UnprocessableError(DomainError):
+    """The request is well formed but names something that cannot be used; `field` says where
+    (422)."""
+
+    code = "unprocessable"
+    title = "Unprocessable request"
+
+    def __init__(self, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.field = field
+
+
+class ReferenceNotFoundError(UnprocessableError):
+    """A field names a row that does not exist or that the caller may not see; which of the
+    two is never said."""
+
+    code = "reference_not_found"
+    title = "Referenced resource not found"
+
+    def __init__(self, field: str, resource: str) -> None:
+        super().__init__(f"`{field}` names nothing in {resource} that you can use.", field)
+
+
+class HasDependentsError(ConflictError):
+    """A row that others still refer to cannot be deleted."""
+
+    code = "has_dependents"
+    title = "Still referenced"
+
+    def __init__(self, resource: str, resource_id: object, dependents: str) -> None:
+        super().__init__(
+            f"The {resource} {resource_id} is still referred to by {dependents}; delete or "
+            "change those first."
+        )
+
+
 class InvalidCursorError(InvalidRequestError):
     code = "invalid_cursor"
     title = "Invalid pagination cursor"
