@@ -30,6 +30,9 @@ COPIER = "copier==9.19.1"
 COPIER_EXTENSIONS = "copier-template-extensions==0.3.4"
 COPIER_COMMAND = ("uv", "tool", "run", "--from", COPIER, "--with", COPIER_EXTENSIONS, "copier")
 MAIN_ANSWERS_FILE = ".copier-answers.yml"
+SHARED_ANSWERS = ("project_name", "python_version", "database", "auth", "cache")
+"""The project's answers that a resource's answers file records too: a change of one reaches
+every resource."""
 SKIPPED_DIRS = frozenset({".git", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 ENV_KEY = re.compile(r"^\s*#?\s*([A-Z][A-Z0-9_]*)=", re.MULTILINE)
@@ -175,7 +178,11 @@ def update(root: Path, ref: str | None, data: Sequence[str]) -> list[str]:
     later_steps = [shell_words(step) for step in AFTER_UPDATE]
     start = git("rev-parse", "HEAD").strip()
     for index, answers_file in enumerate(files):
-        item_data = data if answers_file.as_posix() == MAIN_ANSWERS_FILE else ()
+        item_data = (
+            data
+            if answers_file.as_posix() == MAIN_ANSWERS_FILE
+            else [item for item in data if item.partition("=")[0] in SHARED_ANSWERS]
+        )
         command = copier_update(answers_file, ref, item_data)
         succeeded = run(command)
         left = conflicts(root)
