@@ -23,6 +23,7 @@ from tests.harness import (
     CACHE_DIR,
     COMBINATIONS,
     MISSING_INTERPRETERS,
+    RESOURCE_COMMANDS,
     TIMINGS_ENV,
     Combination,
     OpenApiLinters,
@@ -35,6 +36,7 @@ from tests.harness import (
     provide_interpreters,
     record_timing,
     require_interpreter,
+    run,
     running_in_ci,
 )
 from tests.mongo_server import MongoUnavailableError, ThrowawayMongo
@@ -226,9 +228,13 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
     cache: dict[tuple[object, ...], Project] = {}
 
     def _generate(
-        answers: dict[str, str], *, skip_tasks: bool = False, fresh: bool = False
+        answers: dict[str, str],
+        *,
+        skip_tasks: bool = False,
+        fresh: bool = False,
+        resources: bool = False,
     ) -> Project:
-        key = (tuple(sorted(answers.items())), skip_tasks)
+        key = (tuple(sorted(answers.items())), skip_tasks, resources)
         if not fresh and key in cache:
             return cache[key]
         if not skip_tasks and "python_version" in answers:
@@ -241,6 +247,8 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
             local.env.clear()
             local.env.update(clean_env())
             copy_template(destination, answers, skip_tasks=skip_tasks)
+        if resources:
+            add_resources(destination)
         label = ", ".join(f"{k}={v}" for k, v in sorted(answers.items()))
         record_timing(
             f"generate ({label}{', no tasks' if skip_tasks else ''})",
@@ -267,7 +275,21 @@ def generate(tmp_path_factory: pytest.TempPathFactory) -> Generate:
 @pytest.fixture
 def project(generate: Generate, combination: Combination) -> Project:
     """The project generated (with copy-time tasks) for this test's combination."""
-    return generate(combination.answers)
+    return generate(combination.answers, resources=combination.with_resources)
+
+
+def add_resources(destination: Path) -> None:
+    """Run the README's `make resource` commands in a generated project."""
+    started = time.monotonic()
+    for name, fields in RESOURCE_COMMANDS:
+        run(
+            ["make", "resource", f"NAME={name}", f"FIELDS={fields}"],
+            cwd=destination,
+            env=clean_env(),
+            step=f"make resource NAME={name}",
+            timeout=600,
+        )
+    record_timing("make resource (two resources)", time.monotonic() - started)
 
 
 # --- Node.js tools ---------------------------------------------------------------------

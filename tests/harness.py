@@ -99,6 +99,12 @@ class Combination:
         return f"py{self.python_version}-{self.database}-{self.auth}-{self.cache}"
 
     @property
+    def with_resources(self) -> bool:
+        """Whether the project gets the documented resources (`RESOURCE_COMMANDS`) right after
+        its copy, so that every check of it covers them."""
+        return self.id in RESOURCE_COMBINATIONS
+
+    @property
     def answers(self) -> dict[str, str]:
         return {
             "project_name": self.project_name,
@@ -123,6 +129,26 @@ PROJECT_NAMES = (
     # Near the length limit: ruff must re-wrap lines the template wrote for shorter names.
     "Café Orders Reconciliation Platform v2",
 )
+
+RESOURCE_COMBINATIONS = frozenset(
+    {
+        "py3.13-mongo-none-redis",
+        "py3.12-postgres-api_key-redis",
+        "py3.12-mongo-jwt-none",
+        "py3.11-postgres-oidc-redis",
+    }
+)
+"""Combinations of the default matrix whose projects get two resources, one referring to items
+and one to the other: each database and each auth mode is among them."""
+RESOURCE_COMMANDS = (
+    (
+        "widgets",
+        "title:str(1..200) unique sort, price:decimal(12,2) >=0, due:date?, "
+        "status:enum(open,closed)=open filter, item_id:ref(items)",
+    ),
+    ("gadgets", "label:str(1..50), widget_id:ref(widgets)?"),
+)
+"""`make resource NAME=... FIELDS=...` as the generated README documents them, in order."""
 
 FULL_MATRIX_ENV = "FOUNDRY_FULL_MATRIX"
 """Set to 1 to test every combination of answers instead of a set covering every pair."""
