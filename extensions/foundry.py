@@ -599,6 +599,17 @@ def _python_default(field: dict[str, object], enum_class: str) -> str:
     return repr(default)
 
 
+def _decimal_pattern(field: dict[str, object]) -> str:
+    """The JSON text a decimal field accepts: its digits before and after the point, and a
+    sign only when its bounds allow a negative value."""
+    scale = int(str(field["scale"]))
+    whole = max(int(str(field["precision"])) - scale, 1)
+    fraction = rf"(\.\d{{1,{scale}}})?" if scale else ""
+    minimum = field["minimum"]
+    sign = "" if minimum is not None and float(str(minimum)) >= 0 else "-?"
+    return rf"^{sign}\d{{1,{whole}}}{fraction}$"
+
+
 def resource_model(name: str, spec: str, owned: object = False) -> dict[str, object]:
     """What the resource template renders from: names, and each field with its Python type,
     declaration kind, storage types and default, so the templates only loop."""
@@ -615,6 +626,7 @@ def resource_model(name: str, spec: str, owned: object = False) -> dict[str, obj
         field["constant"] = str(field["name"]).upper()
         field["required"] = not field["nullable"] and field["default"] is None
         field["default_python"] = _python_default(field, enum_class)
+        field["pattern"] = _decimal_pattern(field) if kind == "decimal" else None
         for bound in ("minimum", "maximum"):
             value = field[bound]
             field[f"{bound}_python"] = (

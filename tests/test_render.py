@@ -533,10 +533,13 @@ def test_openapi_document_does_not_depend_on_the_database(
     project: Project, combination: Combination, generate
 ) -> None:
     """Clients see one contract whatever stores the items: a mongo project's exported
-    docs/openapi.json equals that of the postgres project generated with its other answers."""
+    docs/openapi.json equals that of the postgres project generated with its other answers (and
+    the same resources added)."""
     if combination.database == "postgres":
         pytest.skip("compared from each mongo combination's side, with its postgres twin")
-    twin = generate({**combination.answers, "database": "postgres"})
+    twin = generate(
+        {**combination.answers, "database": "postgres"}, resources=combination.with_resources
+    )
     document = (project.path / "docs" / "openapi.json").read_text(encoding="utf-8")
     twin_document = (twin.path / "docs" / "openapi.json").read_text(encoding="utf-8")
 

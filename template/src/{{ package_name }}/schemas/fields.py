@@ -1,6 +1,8 @@
 """Field types shared by every resource's request and response models."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
@@ -73,3 +75,38 @@ def _document_without_null(schema: dict[str, Any]) -> None:
 
 
 NOT_NULL = Field(json_schema_extra=_document_without_null)
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE_EXPECTED = "must be an ISO 8601 date such as 2026-01-31"
+
+
+def _parse_iso_date(value: object) -> object:
+    """Only `YYYY-MM-DD` text is a date here: pydantic would also read a number as a date."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError(_ISO_DATE_EXPECTED)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(_ISO_DATE_EXPECTED) from exc
+
+
+IsoDate = Annotated[date, BeforeValidator(_parse_iso_date)]
+"""A calendar day, as `YYYY-MM-DD` text."""
+
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def decimal_text(value: object) -> object:
+    """A decimal travels as JSON text (`"12.50"`), which keeps every digit a number would
+    round; the field's own pattern and bounds then apply."""
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not _DECIMAL_TEXT.match(value):
+        raise ValueError("must be a decimal number written as a string, such as \"12.50\"")
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError("must be a decimal number written as a string") from exc
