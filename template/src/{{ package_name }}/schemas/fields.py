@@ -105,7 +105,7 @@ def decimal_text(value: object) -> object:
     if isinstance(value, Decimal):
         return value
     if not isinstance(value, str) or not _DECIMAL_TEXT.match(value):
-        raise ValueError("must be a decimal number written as a string, such as \"12.50\"")
+        raise ValueError('must be a decimal number written as a string, such as "12.50"')
     try:
         return Decimal(value)
     except InvalidOperation as exc:
