@@ -232,10 +232,13 @@ def test_copier_yml_defaults_pass_their_own_validators() -> None:
     """Copier does not validate defaults, so check them here, in question order."""
     questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
     env = Environment(extensions=[FoundryExtension], autoescape=False)  # noqa: S701 - plain text
-    answers: dict[str, object] = {}
+    answers: dict[str, object] = {"_copier_conf": {"answers_file": ".copier-answers.yml"}}
     for name, spec in questions.items():
         if name.startswith("_"):
             continue
+        when = spec.get("when")
+        if isinstance(when, str) and env.from_string(when).render(**answers) != "True":
+            continue  # asked only for a resource added to a project
         default = spec.get("default")
         if isinstance(default, str):
             default = env.from_string(default).render(**answers)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jinja2 import Environment
 from plumbum import local
 
 from extensions.foundry import to_package_name, to_slug
@@ -647,7 +648,13 @@ def test_answers_outside_the_choices_are_rejected(
 
 def test_copier_settings_that_updates_rely_on() -> None:
     settings = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
-    assert settings["_subdirectory"] == "template"
+    # The project's answers file renders the project; a resource's renders the resource.
+    subdirectory = Environment(autoescape=False).from_string(settings["_subdirectory"])  # noqa: S701
+    for answers_file, expected in (
+        (".copier-answers.yml", "template"),
+        (".copier-answers.resource-widgets.yml", "resource"),
+    ):
+        assert subdirectory.render(_copier_conf={"answers_file": answers_file}) == expected
     loader, *extensions = settings["_jinja_extensions"]
     assert loader == "copier_template_extensions.TemplateExtensionLoader"
     for extension in extensions:
@@ -657,7 +664,7 @@ def test_copier_settings_that_updates_rely_on() -> None:
     assert not [p for p in settings["_skip_if_exists"] if "{" in p]
     assert {".env", "docs/CHANGELOG.md"} <= set(settings["_skip_if_exists"])
     for task in settings["_tasks"]:
-        assert task["when"] == "{{ _copier_operation == 'copy' }}", task
+        assert task["when"] == "{{ _copier_operation == 'copy' and foundry_part == 'project' }}"
     template_files = {
         p.relative_to(REPO_ROOT / "template").as_posix()
         for p in (REPO_ROOT / "template").rglob("*")
