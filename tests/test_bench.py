@@ -224,11 +224,9 @@ def test_the_report_shows_the_baseline_beside_the_floor() -> None:
     assert row.endswith("400 / 380 (1.053)")
 
 
-def test_without_a_baseline_the_report_is_as_before(tmp_path: Path) -> None:
-    """No baseline key in the summary, the table or the results document."""
-    rows = [row for row in BASELINE_RUN if row["target"] != BASELINE]
-    summary = summarize(rows, ("get_one",))
-    settings = Settings(
+def one_round_settings(tmp_path: Path, **baseline: str) -> Settings:
+    """Settings of a tiny run for the report functions (nothing is run with them)."""
+    return Settings(
         answers={},
         project=tmp_path,
         items=1,
@@ -239,7 +237,15 @@ def test_without_a_baseline_the_report_is_as_before(tmp_path: Path) -> None:
         workloads=("get_one",),
         run_dir=tmp_path,
         wrk="true",
+        **baseline,
     )
+
+
+def test_without_a_baseline_the_report_is_as_before(tmp_path: Path) -> None:
+    """No baseline key in the summary, the table or the results document."""
+    rows = [row for row in BASELINE_RUN if row["target"] != BASELINE]
+    summary = summarize(rows, ("get_one",))
+    settings = one_round_settings(tmp_path)
     project = BenchProject(tmp_path, "example_service", {}, packages={"fastapi": "1.0"})
 
     document = results_document(settings, Outcome(project=project), summary, "now")
@@ -251,20 +257,7 @@ def test_without_a_baseline_the_report_is_as_before(tmp_path: Path) -> None:
 
 
 def test_the_results_document_names_the_baseline_and_its_environment(tmp_path: Path) -> None:
-    settings = Settings(
-        answers={},
-        project=tmp_path,
-        items=1,
-        connections=1,
-        warmup=0,
-        duration=1,
-        rounds=2,
-        workloads=("get_one",),
-        run_dir=tmp_path,
-        wrk="true",
-        baseline="HEAD~1",
-        baseline_commit="0" * 40,
-    )
+    settings = one_round_settings(tmp_path, baseline="HEAD~1", baseline_commit="0" * 40)
     outcome = Outcome(
         project=BenchProject(tmp_path, "example_service", {}, packages={"fastapi": "1.1"}),
         baseline=BenchProject(
